@@ -1,0 +1,2 @@
+// Exceptions are header-only; this unit anchors their vtables in the library.
+#include "libpdf/error.hpp"

@@ -1,0 +1,245 @@
+#pragma once
+// libpdf's private, thin RAII layer over the HDF5 C API (in the spirit of HighFive, which Debian does
+// not ship). It never appears in public headers: HDF5 types stay inside the library.
+//
+// What it gives the rest of libpdf:
+//  - Handle: owns one hid_t (file, group, dataset, dataspace, datatype, attribute, property list) and
+//    closes it with the matching H5?close.
+//  - Checked calls: every failing HDF5 call throws libpdf::IoError whose message names the file, the
+//    object path and what was attempted, followed by the HDF5 error stack (walked into text). HDF5's
+//    automatic printing of that stack to stderr is switched off for the duration of each call and
+//    restored afterwards, so a host program that uses HDF5 itself keeps its own setting.
+//  - Reading: frames (hyperslabs) of 2-D/3-D datasets into an Image of their native type, numeric
+//    datasets and attributes as double, string datasets and attributes (fixed or variable length).
+//  - Writing (for tests and the NeXus writer): groups, chunked/gzip datasets of any PixelType or double,
+//    hyperslab writes, string and numeric attributes.
+//
+// Thread safety: every call into HDF5 made here holds one process-wide recursive mutex, because a
+// serial HDF5 built without --enable-threadsafe must never be entered by two threads at once (Debian's
+// build is thread-safe, but it also serialises internally, so the mutex costs nothing there).
+//
+// The symbols are exported (LIBPDF_API) only so that libpdf's own tests can write their fixture files
+// through this layer; the header is not installed and is not part of the API.
+#include <hdf5.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libpdf/export.hpp"
+#include "libpdf/image.hpp"
+
+namespace libpdf::detail::h5 {
+
+/// The HDF5 filter id of bitshuffle (+LZ4), used by Dectris Eiger files.
+inline constexpr H5Z_filter_t kBitshuffleFilter = 32008;
+/// A dimension of DatasetOptions::max_shape that may grow without limit.
+inline constexpr std::size_t kUnlimited = std::numeric_limits<std::size_t>::max();
+
+/// Holds the process-wide HDF5 mutex and switches HDF5's automatic error printing off while alive
+/// (restoring the previous handler on destruction). Nests freely within one thread.
+class LIBPDF_API ApiGuard {
+ public:
+  ApiGuard();
+  ~ApiGuard();
+  ApiGuard(const ApiGuard&) = delete;
+  ApiGuard& operator=(const ApiGuard&) = delete;
+
+ private:
+  std::unique_lock<std::recursive_mutex> lock_;
+  H5E_auto2_t saved_func_ = nullptr;
+  void* saved_data_ = nullptr;
+  bool restore_ = false;
+};
+
+/// The current thread's HDF5 error stack as text, one frame per line (innermost call last).
+LIBPDF_API std::string error_stack();
+
+/// Throws IoError("<context>: <what>" + HDF5 error stack). Call right after the failing HDF5 call,
+/// before any other HDF5 call replaces the stack.
+[[noreturn]] LIBPDF_API void throw_error(const std::string& context, const std::string& what);
+
+/// Owns one HDF5 identifier and closes it (H5Fclose, H5Gclose, H5Dclose, H5Sclose, H5Tclose, H5Aclose,
+/// H5Pclose, by its H5Iget_type) when destroyed. Move-only.
+class LIBPDF_API Handle {
+ public:
+  Handle() = default;
+  /// Takes ownership of @p id (which may be negative = invalid).
+  explicit Handle(hid_t id) noexcept : id_(id) {}
+  ~Handle();
+  Handle(Handle&& other) noexcept : id_(other.release()) {}
+  Handle& operator=(Handle&& other) noexcept;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  hid_t id() const noexcept { return id_; }
+  bool valid() const noexcept { return id_ >= 0; }
+  /// Gives up ownership without closing.
+  hid_t release() noexcept;
+  /// Closes now (no-op when invalid).
+  void reset() noexcept;
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+};
+
+/// What a path inside a file names.
+enum class ObjectType { none, group, dataset, datatype, other };
+
+/// Creation options for datasets written by libpdf.
+struct DatasetOptions {
+  std::vector<std::size_t> chunks;     ///< Chunk shape (empty = contiguous, unless gzip/max_shape need chunks).
+  int gzip_level = -1;                 ///< Deflate level 0..9; -1 = no compression.
+  bool shuffle = false;                ///< Byte shuffle before deflate (helps integer frames).
+  std::vector<std::size_t> max_shape;  ///< Maximum shape (kUnlimited = growable); empty = fixed.
+};
+
+/// The native HDF5 memory type of a PixelType (a predefined type: never close it).
+LIBPDF_API hid_t native_type(PixelType t);
+/// The PixelType of an HDF5 datatype, or nullopt when it is not one of u16/i16/u32/i32/f32/f64.
+LIBPDF_API std::optional<PixelType> pixel_type_of(hid_t type);
+/// A short description of an HDF5 datatype: "int8", "uint64", "float16", "string", "compound", ...
+LIBPDF_API std::string type_name(hid_t type);
+
+class Group;
+
+/// An open HDF5 object (group or dataset) with its attributes. Keeps its file open while alive.
+class LIBPDF_API Object {
+ public:
+  hid_t id() const noexcept { return handle_.id(); }
+  /// The file system path of the file this object lives in.
+  const std::string& file_path() const noexcept { return file_path_; }
+  /// The object's absolute path inside the file ("/" for the root group).
+  const std::string& path() const noexcept { return path_; }
+  /// "HDF5 file '<file>', <kind> '<path>'" for messages.
+  std::string where() const;
+
+  bool has_attribute(const std::string& name) const;
+  /// A string attribute (scalar or one element; fixed or variable length). @throws IoError if it is
+  /// absent or not a string.
+  std::string string_attribute(const std::string& name) const;
+  /// A string attribute, or nullopt when absent or not a string.
+  std::optional<std::string> string_attribute_or_none(const std::string& name) const;
+  /// A numeric attribute (integer or float, any shape) as doubles. @throws IoError if absent/not numeric.
+  std::vector<double> numeric_attribute(const std::string& name) const;
+
+  /// Writes (replacing any existing) a scalar variable-length UTF-8 string attribute, as h5py does.
+  void write_attribute(const std::string& name, std::string_view value);
+  /// Writes (replacing) a scalar float64 attribute.
+  void write_attribute(const std::string& name, double value);
+  /// Writes (replacing) a 1-D float64 attribute.
+  void write_attribute(const std::string& name, const std::vector<double>& values);
+
+ protected:
+  Object(Handle h, std::string file_path, std::string path, const char* kind);
+  Object() = default;
+  Handle handle_;
+  std::string file_path_;
+  std::string path_;
+  const char* kind_ = "object";
+};
+
+/// An open dataset.
+class LIBPDF_API Dataset : public Object {
+ public:
+  /// Shape (empty for a scalar).
+  std::vector<std::size_t> shape() const;
+  std::size_t rank() const { return shape().size(); }
+  /// A short description of the stored element type ("int16", "int8", "string", ...).
+  std::string type_name() const;
+  /// The stored element type. @throws IoError naming the dataset and its type when it is not one of
+  /// uint16, int16, uint32, int32, float32, float64.
+  PixelType pixel_type() const;
+  /// Whether the dataset's filter pipeline contains filter @p id.
+  bool has_filter(H5Z_filter_t id) const;
+  /// Throws a clear IoError when a filter the dataset needs is not available in this HDF5 (bitshuffle
+  /// gets install instructions).
+  void check_filters_available() const;
+
+  /// Frame @p index of a 3-D (frames, rows, cols) dataset, or the whole of a 2-D one (index must be 0),
+  /// in its native type.
+  Image read_frame(std::size_t index) const;
+  /// A hyperslab (offsets, counts per dimension) as doubles (any integer, float or integer-enum type).
+  std::vector<double> read_doubles(const std::vector<std::size_t>& offsets,
+                                   const std::vector<std::size_t>& counts) const;
+  /// The whole dataset as doubles (scalars and 1-D parameter datasets).
+  std::vector<double> read_doubles() const;
+  /// A string dataset (scalar or one element).
+  std::string read_string() const;
+
+  /// Writes the whole dataset from memory of HDF5 type @p mem_type.
+  void write(hid_t mem_type, const void* data);
+  /// Writes a hyperslab from memory of HDF5 type @p mem_type laid out as @p counts (C order).
+  void write_slab(const std::vector<std::size_t>& offsets, const std::vector<std::size_t>& counts,
+                  hid_t mem_type, const void* data);
+  /// Writes frame @p index of a 3-D dataset (or the whole 2-D one) from @p frame (converting its type).
+  void write_frame(std::size_t index, const ImageView& frame);
+  /// Grows (or shrinks) a chunked dataset to @p new_shape (needs max_shape at creation).
+  void resize(const std::vector<std::size_t>& new_shape);
+
+ private:
+  friend class Group;
+  using Object::Object;
+  Handle file_space() const;
+  void read_slab(const std::vector<std::size_t>& offsets, const std::vector<std::size_t>& counts,
+                 hid_t mem_type, void* out, const std::string& what) const;
+};
+
+/// An open group (the File is its root group).
+class LIBPDF_API Group : public Object {
+ public:
+  /// Whether @p rel_path (relative to this group, or absolute) names an existing object: every link
+  /// on the way exists and resolves (dangling soft/external links count as absent).
+  bool exists(const std::string& rel_path) const;
+  /// What @p rel_path names (ObjectType::none when it does not exist).
+  ObjectType object_type(const std::string& rel_path) const;
+  /// Names of the members (links) of this group, sorted.
+  std::vector<std::string> member_names() const;
+
+  Group open_group(const std::string& rel_path) const;
+  /// @throws IoError naming the file and path (and whether it is missing or not a dataset).
+  Dataset open_dataset(const std::string& rel_path) const;
+
+  /// Creates a group (and missing intermediate groups), or opens it if it exists (h5py's
+  /// require_group); with @p nx_class, sets its NX_class attribute.
+  Group create_group(const std::string& rel_path, std::string_view nx_class = {});
+  /// Creates a dataset of HDF5 file type @p file_type (missing intermediate groups are created).
+  Dataset create_dataset(const std::string& rel_path, hid_t file_type, const std::vector<std::size_t>& shape,
+                         const DatasetOptions& options = {});
+  /// Creates and writes a dataset of @p type with @p shape from @p data (native layout, C order).
+  Dataset write_dataset(const std::string& rel_path, PixelType type, const std::vector<std::size_t>& shape,
+                        const void* data, const DatasetOptions& options = {});
+  /// Creates and writes a float64 dataset; an empty @p shape means 1-D of values.size().
+  Dataset write_dataset(const std::string& rel_path, const std::vector<double>& values,
+                        std::vector<std::size_t> shape = {}, const DatasetOptions& options = {});
+  /// Creates and writes a scalar variable-length UTF-8 string dataset.
+  Dataset write_string_dataset(const std::string& rel_path, std::string_view value);
+
+  /// Resolves @p rel_path against this group's path ("/a/b" + "c" -> "/a/b/c"; absolute stays).
+  std::string child_path(const std::string& rel_path) const;
+
+ protected:
+  using Object::Object;
+};
+
+/// An open HDF5 file; behaves as its root group. The file stays open while any object from it lives.
+class LIBPDF_API File : public Group {
+ public:
+  enum class Mode { read_only, read_write };
+  /// Opens an existing file. @throws IoError naming the file (missing, not HDF5, truncated, ...).
+  static File open(const std::string& path, Mode mode = Mode::read_only);
+  /// Creates a file, replacing any existing one.
+  static File create(const std::string& path);
+  /// Flushes buffered data to disk.
+  void flush();
+
+ private:
+  using Group::Group;
+};
+
+}  // namespace libpdf::detail::h5
