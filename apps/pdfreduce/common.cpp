@@ -130,7 +130,7 @@ CLI::Validator slice_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         const auto parts = split_colons(text);
-        const std::string expected = "expected N, A:B or A:B:S (Python slice, end excluded), got '" + text + "'";
+        std::string expected = "expected N, A:B or A:B:S (Python slice, end excluded), got '" + text + "'";
         if (parts.size() > 3) return expected;
         if (parts.size() == 1) return to_integer(parts[0]) ? std::string{} : expected;
         for (const auto& p : parts) {

@@ -55,9 +55,8 @@ void configure_logging(const pdfreduce::GlobalOptions& global) {
   });
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The whole program; main() only adds a last catch.
+int run(int argc, char** argv) {
   CLI::App app{
       "pdfreduce: X-ray total-scattering reduction with libpdf.\n"
       "Azimuthal integration of detector frames (TIFF, HDF5/NeXus, DESY Lambda series) in pyFAI's "
@@ -108,4 +107,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Setting up the command line can itself throw (e.g. out of memory): still exit 1 with a message.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "pdfreduce: error: " << e.what() << '\n';
+  } catch (...) {
+    std::cerr << "pdfreduce: error: unknown exception\n";
+  }
+  return 1;
 }

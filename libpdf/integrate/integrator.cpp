@@ -55,6 +55,10 @@ inline std::size_t weights_of(Splitting s, unsigned cnt) {
 // Two doubles in one SSE2 register (GCC/Clang vector extension).
 typedef double v2d __attribute__((vector_size(16)));
 
+// For a bbox pixel reaching cnt (1..4) bins: which contribution each of 4 consecutive bins gets
+// (0 = nothing, 1 = first, 2 = interior, 3 = last; a single bin holds the first weight).
+constexpr std::uint8_t kBboxSlots[5][4] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {1, 3, 0, 0}, {1, 2, 3, 0}, {1, 2, 2, 3}};
+
 struct Invalid {
   std::size_t pixel;
   std::size_t woff;
@@ -528,9 +532,27 @@ void accumulate(const Integrator::Impl& P, std::size_t c, const T* frame, const 
     if constexpr (S == Splitting::none) {
       add(b0, 1.0);
     } else if constexpr (S == Splitting::bbox) {
-      // Pixels reach 1-4 bins in a pattern the branch predictor cannot learn; up to 4 bins are handled without
-      // branches (weights 0 beyond the pixel's bins, written into spare bins or adding 0).
-      if (cnt <= 4) {
+      // Pixels reach 1-4 bins in a pattern the branch predictor cannot learn, so up to 4 bins are handled
+      // without branches: the pixel's three distinct contributions (first, interior, last) are computed once and
+      // each of the 4 slots picks one of them, or zero, through a small table indexed by the bin count.
+      if (cnt <= 4 && E != ErrorModel::azimuthal) {
+        const double c0 = w[woff] * kInvUnit;
+        const double cm = w[woff + 1] * kInvUnit;
+        const double cl = w[woff + nw - 1] * kInvUnit;
+        v2d t[4];
+        t[0] = v2d{0.0, 0.0};
+        t[1] = v2d{c0, c0 * c0} * sv;
+        t[2] = v2d{cm, cm * cm} * sv;
+        t[3] = v2d{cl, cl * cl} * sv;
+        const std::uint8_t* slot = kBboxSlots[cnt];
+        double* a = lane + b0 * St;
+        for (int k = 0; k < 4; ++k) {
+          v2d cur;
+          std::memcpy(&cur, a + k * St, sizeof(cur));
+          cur += t[slot[k]];
+          std::memcpy(a + k * St, &cur, sizeof(cur));
+        }
+      } else if (cnt <= 4) {
         const double c0 = w[woff] * kInvUnit;
         const double cm = w[woff + 1] * kInvUnit;
         const double cl = w[woff + nw - 1] * kInvUnit;
