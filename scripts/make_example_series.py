@@ -54,6 +54,12 @@ def geometry(full):
             "wavelength": WAVELENGTH_A * 1e-10}
 
 
+def counts_per_unit(full):
+    """Counts per unit of glass_intensity(): about 17000 counts at the first maximum in either format (a
+    2048-pixel frame has pixels of a quarter of the area)."""
+    return 1.25 if full else 5.0
+
+
 def pixel_arrays(g):
     """q (1/A), chi, solid angle cos^3(alpha) and 2theta at pixel centres, with pyFAI's formulas:
     t = R3(rot3) R2(rot2) R1(rot1) (p1, p2, L)."""
@@ -176,7 +182,7 @@ def main():
     # Detector: an offset of about 1000 ADU with column structure, a 3 % pixel gain spread.
     offset = 1000.0 + 15.0 * numpy.sin(numpy.arange(shape[1]) / 7.0)[None, :] + 8.0 * rng.standard_normal(shape)
     gain = 1.0 + 0.03 * rng.standard_normal(shape)
-    scale = 5.0 if not args.full else 1.25  # about 17000 counts at the first maximum in either format
+    scale = counts_per_unit(args.full)
 
     temperatures = numpy.linspace(args.t_start, args.t_stop, args.frames)
     frames = numpy.empty((args.frames,) + shape, dtype=numpy.uint16)

@@ -111,7 +111,8 @@ class RealData(lib.PatternCase):
         common = ["--flip-vertical", "--unit", "2th_deg", "--npt", npt, "--split", "bbox",
                   "--radial-range", "%r:%r" % (lo, hi)]
         outdir = lib.tmp_path("lambda")
-        lib.run_pdfreduce("integrate", first, "--poni", poni, *common, "-o", os.path.join(outdir, "lambda_{frame:02d}.xy"))
+        lib.run_pdfreduce("integrate", first, "--poni", poni, *common, "-o",
+                          os.path.join(outdir, "lambda_{frame:02d}.xy"))
         self.assertEqual(len(os.listdir(outdir)), 50, "one pattern per frame of the five parts")
         masked = {i: lib.read_xy(os.path.join(outdir, "lambda_%02d.xy" % i)) for i in range(50)}
         self.assertEqual(lib.header_value(masked[0][0], "frame_shape").split(",")[0], "1833 x 1556 (rows x columns)")

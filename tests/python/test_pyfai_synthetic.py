@@ -12,8 +12,13 @@ Tolerances, Rw = ||ours - pyFAI|| / ||pyFAI|| over bins where both have data:
     float32 rounding of a bin edge (pyFAI keeps positions in float32) can land differently.
   - bbox and full splitting: 1e-3. The weights follow the same definitions; what remains is pyFAI's
     float32 geometry and its treatment of pixels cut by the chi = +-180 deg line (full splitting).
-  - sigma (Poisson model) likewise.
-Physics check: a frame equal to solid angle x polarisation (pyFAI's own arrays) integrates to a flat line.
+  - sigma (Poisson model): 1e-3 for every splitting (see TOL_SIGMA: sigma is more sensitive than I to a
+    pixel crossing a bin edge).
+  - with a radial sub-range, the edge bins are left out (pyFAI's own range-end conventions).
+The exact checks are against the definition itself, computed here in float64 (no splitting: 1e-6), and
+the physics check: a frame equal to solid angle x polarisation (pyFAI's own arrays) integrates to a flat
+line (relative std < 1e-6). pyFAI 0.21.3's azimuthal error model is a different estimator, so that model is
+checked against its definition only.
 
 The beamstop mask covers the beam centre as in every real measurement; it also keeps out the few pixels
 whose bbox extent would reach below zero, where pyFAI clamps the extent at 0 (a convention of its own).
@@ -348,7 +353,8 @@ class Synthetic(lib.PatternCase):
         lib.run_pdfreduce("integrate", path, "--poni", self.poni, "-o", lib.tmp_path("multi", "f_{frame}.xy"), *common)
         for i in range(3):
             ours = lib.read_xy(lib.tmp_path("multi", "f_%d.xy" % i))[1]
-            self.compare(ours, self.pyfai(frames[i], split="bbox"), TOL["bbox"], TOL_SIGMA["bbox"], label="frame %d" % i)
+            self.compare(ours, self.pyfai(frames[i], split="bbox"), TOL["bbox"], TOL_SIGMA["bbox"],
+                         label="frame %d" % i)
 
         lib.run_pdfreduce("integrate", path, "--poni", self.poni, "--frames", "-2:", "-o",
                           lib.tmp_path("multi_tail", "g_{frame:03d}.xy"), *common)
@@ -359,7 +365,8 @@ class Synthetic(lib.PatternCase):
         variance = numpy.maximum(frames, 1).sum(axis=0).astype(numpy.float64)
         ref = self.pyfai(frames.sum(axis=0).astype(numpy.float64), split="bbox", dark=3 * self.dark,
                          error_model=None, variance=variance)
-        lib.run_pdfreduce("integrate", path, "--poni", self.poni, "-o", lib.tmp_path("sum_{frame}.xy"), "--sum", *common)
+        lib.run_pdfreduce("integrate", path, "--poni", self.poni, "-o", lib.tmp_path("sum_{frame}.xy"), "--sum",
+                          *common)
         summed = lib.read_xy(lib.tmp_path("sum_0-2.xy"))[1]  # {frame} becomes first-last
         self.compare(summed, ref, TOL["bbox"], TOL["bbox"], label="--sum of 3 frames")
         averaged = lib.integrate_cli(path, self.poni, lib.tmp_path("average.xy"), "--average", *common)
