@@ -1,10 +1,7 @@
 #include "pdfreduce/common.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdarg>
@@ -15,6 +12,7 @@
 #include <regex>
 
 #include "libpdf/error.hpp"
+#include "libpdf/io.hpp"
 
 namespace pdfreduce {
 
@@ -224,40 +222,7 @@ void write_text_atomic(const std::string& path, const std::string& content) {
                             "': " + ec.message());
     }
   }
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    throw libpdf::IoError("cannot create '" + tmp + "' (temporary file for '" + path + "'): " + std::strerror(errno));
-  }
-  auto fail = [&](const char* what, int err) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw libpdf::IoError(std::string("cannot ") + what + " '" + path + "': " + std::strerror(err) +
-                          " (nothing was replaced)");
-  };
-  const char* p = content.data();
-  std::size_t left = content.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write", errno);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  // fsync so that after a crash the file is either the old one or the complete new one.
-  if (::fsync(fd) != 0) fail("flush", errno);
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw libpdf::IoError("cannot close '" + path + "': " + std::strerror(err) + " (nothing was replaced)");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw libpdf::IoError("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(err));
-  }
+  libpdf::write_file_atomic(path, content);
 }
 
 }  // namespace pdfreduce

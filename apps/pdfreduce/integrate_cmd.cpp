@@ -127,17 +127,6 @@ StaticImage read_static_image(const char* option, const std::string& path, const
   return out;
 }
 
-// The shape of a mask file when it can be read as a frame source (TIFF, HDF5 of a supported type);
-// read_mask() returns only the pixels, and a transposed mask of the right size must not slip through.
-std::optional<std::pair<std::size_t, std::size_t>> probe_shape(const std::string& path, const std::string& dataset) {
-  try {
-    const auto source = libpdf::open_frames(path, dataset);
-    return std::make_pair(source->rows(), source->cols());
-  } catch (const libpdf::Error&) {
-    return std::nullopt;  // e.g. a uint8 mask: read_mask() still reads it; only its size is checked
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Output.
 
@@ -289,16 +278,9 @@ void run_integrate(const IntegrateArgs& a, const GlobalOptions& global) {
   if (!a.mask.empty() || !a.mask_dataset.empty()) {
     // --mask-dataset alone reads the mask from the input file (e.g. a NeXus pixel_mask).
     const std::string path = a.mask.empty() ? a.input : a.mask;
-    corrections.mask = libpdf::read_mask(path, a.mask_dataset);
-    if (const auto shape = probe_shape(path, a.mask_dataset);
-        shape && shape->first * shape->second == corrections.mask.size()) {
-      check_shape("--mask", file_and_dataset(path, a.mask_dataset), shape->first, shape->second, rows, cols);
-    }
-    if (corrections.mask.size() != rows * cols) {
-      throw libpdf::InvalidArgument("--mask: " + file_and_dataset(path, a.mask_dataset) + " has " +
-                                    std::to_string(corrections.mask.size()) + " pixels but the frames are " +
-                                    std::to_string(rows) + " x " + std::to_string(cols));
-    }
+    libpdf::MaskImage mask_image = libpdf::read_mask_image(path, a.mask_dataset);
+    check_shape("--mask", file_and_dataset(path, a.mask_dataset), mask_image.rows, mask_image.cols, rows, cols);
+    corrections.mask = std::move(mask_image.values);
     const bool flip_mask = a.flip_vertical && !a.no_flip_mask;
     if (flip_mask) flip_rows(corrections.mask, rows, cols);
     std::size_t masked = 0;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "libpdf/export.hpp"
@@ -69,6 +70,11 @@ struct MaskImage {
 /// masked. An empty @p dataset finds an NXdetector's `pixel_mask`, else the first dataset of rank 2
 /// or 3 (depth-first, sorted names). @throws IoError naming the file and dataset.
 LIBPDF_API MaskImage read_mask_image(const std::string& path, const std::string& dataset = "");
+
+/// Writes @p content to @p path atomically: a temporary file in the same directory, flushed to disk, then
+/// renamed over @p path, so readers never see a half-written file and a failure leaves the old one intact.
+/// @throws IoError naming the path and the system error.
+LIBPDF_API void write_file_atomic(const std::string& path, std::string_view content);
 
 /// Whether @p path looks like an HDF5 file: the 8-byte HDF5 signature at offset 0 (or after a user
 /// block at 512, 1024, 2048, ... bytes). False for missing or unreadable files.

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "libpdf/error.hpp"
+#include "libpdf/io.hpp"
 
 namespace libpdf::detail {
 
@@ -65,3 +66,7 @@ std::string read_file(const std::string& path) {
 }
 
 }  // namespace libpdf::detail
+
+namespace libpdf {
+void write_file_atomic(const std::string& path, std::string_view content) { detail::write_file_atomic(path, content); }
+}  // namespace libpdf
