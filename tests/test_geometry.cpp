@@ -7,9 +7,11 @@
 #include <string>
 
 #include "libpdf/error.hpp"
+#include "test_util.hpp"
 #include "libpdf/geometry.hpp"
 
 using namespace libpdf;
+using libpdf::test::error_of;
 using ::testing::HasSubstr;
 
 namespace {
@@ -17,15 +19,6 @@ const std::string kData = LIBPDF_DATA_DIR;
 const std::string kCeO2Poni = kData + "/calibrant_CeO2_Pilatus1M/CeO2_Pilatus1M.poni";
 const std::string kLambdaPoni = kData + "/desy_lambda_series/L2.poni";
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
 }  // namespace
 
 TEST(Poni, ReadsVersion1RealFile) {

@@ -12,10 +12,12 @@
 #include <vector>
 
 #include "libpdf/error.hpp"
+#include "test_util.hpp"
 #include "libpdf/geometry.hpp"
 #include "libpdf/integrate.hpp"
 
 using namespace libpdf;
+using libpdf::test::error_of;
 using ::testing::HasSubstr;
 
 namespace {
@@ -86,15 +88,6 @@ Brute brute(const Integrator& it, const std::vector<double>& frame, const std::v
   return b;
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
 
 }  // namespace
 

@@ -9,14 +9,15 @@ namespace libpdf {
 
 Geometry::Geometry(const Poni& poni, std::size_t rows, std::size_t cols) : poni_(poni) {
   poni_.validate();
+  if ((rows == 0) != (cols == 0)) {
+    throw InvalidArgument("Geometry: give both rows and cols (got " + std::to_string(rows) + " x " +
+                          std::to_string(cols) + "), or neither to use the PONI's max_shape");
+  }
   rows_ = rows ? rows : poni.detector.rows;
   cols_ = cols ? cols : poni.detector.cols;
   if (rows_ == 0 || cols_ == 0) {
     throw InvalidArgument("Geometry: the detector shape is unknown (the PONI has no max_shape and no shape was "
                           "given); pass rows and cols");
-  }
-  if (poni.detector.rows && poni.detector.cols && (rows == 0) != (cols == 0)) {
-    throw InvalidArgument("Geometry: give both rows and cols, or neither");
   }
   // R = R3·R2·R1 with pyFAI's matrices: R1 (about axis 1) and R2 (about axis 2) are left-handed,
   // R3 (about the beam) right-handed.
