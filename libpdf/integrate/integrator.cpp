@@ -596,10 +596,11 @@ alignas(16) constexpr std::uint8_t kFullShuffle[5][16] = {
 // instructions of the portable kernel; results agree with it to rounding (FMA).
 template <class T, Splitting S, ErrorModel E, bool HasReject>
 __attribute__((target("avx2,fma"))) void accumulate_avx2(const Integrator::Impl& P, std::size_t c, const T* frame,
-                                                          const detail::Validity<T>& valid,
+                                                          const detail::Validity<T>& validity,
                                                           const std::uint8_t* reject, double* acc,
                                                           std::vector<Invalid>& invalid) {
   static_assert(S != Splitting::none && E != ErrorModel::azimuthal, "bbox/full with the Poisson or no error model");
+  const detail::Validity<T> valid = validity;  // a local copy: the accumulator stores cannot alias it
   const std::size_t pb = detail::chunk_row(c, P.nchunks, P.rows) * P.cols;
   const std::size_t pe = detail::chunk_row(c + 1, P.nchunks, P.rows) * P.cols;
   std::size_t woff = P.chunk_woff[c];
