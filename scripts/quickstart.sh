@@ -1,6 +1,7 @@
 #!/bin/sh
-# Quick start: install the Debian packages, build libpdf (Release) in build/, write a small example heating
-# series into build/example/ and integrate every frame of it with pdfreduce.
+# Quick start: install the Debian packages, build libpdf (Release) in build/, simulate the bundled example (a
+# PETRA III P02.1-style in-situ heating series of the metallic glass La65Co25Al10, 310 -> 600 K, with its
+# dark, flat, mask, calibration and the model's truth) and integrate every frame into one NeXus result file.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -14,18 +15,22 @@ else
 fi
 cmake --build build --parallel
 
-# Debian's interpreter has numpy, h5py and fabio (a python3 first on PATH may not).
-/usr/bin/python3 scripts/make_example_series.py --out build/example
+# 1024 x 1024 pixels of 400 um (a 2048^2 PerkinElmer binned 2 x 2) keeps the example small and quick;
+# `pdfreduce simulate --size 2048` writes the full-size frames.
+build/apps/pdfreduce simulate --out build/example --size 1024
 
 build/apps/pdfreduce integrate build/example/series.h5 \
     --poni build/example/series.poni \
     --dark build/example/dark.h5 \
+    --flat build/example/flat.h5 \
     --mask build/example/mask.tif \
     --polarization 0.99 --npt 3000 --unit q_A^-1 \
-    -o 'build/example/out/frame_{frame}.xy'
+    -o build/example/result.h5
+
+build/apps/pdfreduce inspect build/example/result.h5
 
 echo
 echo "Done."
-echo "  example input : build/example/series.h5 (+ series.poni, dark.h5, mask.tif)"
-echo "  I(q) patterns : build/example/out/frame_0.xy ... frame_$(($(ls build/example/out | wc -l) - 1)).xy"
-echo "  the tool      : build/apps/pdfreduce --help, build/apps/pdfreduce integrate --help"
+echo "  example input : build/example/series.h5 (+ series.poni, dark.h5, flat.h5, mask.tif; truth in /entry/simulation)"
+echo "  I(q) per frame: build/example/result.h5 (NeXus NXazint1d; open with silx view or h5py)"
+echo "  the tool      : build/apps/pdfreduce --help"

@@ -11,5 +11,13 @@ namespace pdfreduce {
 
 /// `pdfreduce integrate`: azimuthal integration of detector frames to I(q) / I(2θ) text files.
 Command add_integrate_command(CLI::App& parent, const GlobalOptions& global);
+/// `pdfreduce inspect`: what a frames file (or a result file) holds: shape, type, compression, metadata.
+Command add_inspect_command(CLI::App& parent, const GlobalOptions& global);
+/// `pdfreduce simulate`: writes the bundled example heating series with its truth.
+Command add_simulate_command(CLI::App& parent, const GlobalOptions& global);
+/// `pdfreduce relax`: the beta relaxation of a DMA scan (T_beta, tan_delta_beta, tan_delta_at_T_beta).
+Command add_relax_command(CLI::App& parent, const GlobalOptions& global);
+/// `pdfreduce dsc`: glass transition (Tg onset, midpoint) and exothermic transition peaks of a DSC scan.
+Command add_dsc_command(CLI::App& parent, const GlobalOptions& global);
 
 }  // namespace pdfreduce

@@ -22,6 +22,7 @@
 #include "libpdf/version.hpp"
 #include "pdfreduce/commands.hpp"
 #include "pdfreduce/common.hpp"
+#include "pdfreduce/nexus_output.hpp"
 
 namespace pdfreduce {
 namespace {
@@ -138,7 +139,7 @@ bool has_supported_extension(const std::string& path) {
     const std::string e(ext);
     if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0) return true;
   }
-  return false;
+  return is_nexus_output(path);
 }
 
 std::string yes_no(bool b) { return b ? "yes" : "no"; }
@@ -261,7 +262,8 @@ void run_integrate(const IntegrateArgs& a, const GlobalOptions& global) {
   const std::size_t cols = source->cols();
   const std::vector<std::size_t> indices = slice_indices(parse_slice(a.frames), source->size());
   const bool combine = a.sum || a.average;
-  if (!combine && indices.size() > 1 && !has_frame_field(a.output)) {
+  const bool nexus_out = is_nexus_output(a.output);
+  if (!combine && indices.size() > 1 && !has_frame_field(a.output) && !nexus_out) {
     throw libpdf::InvalidArgument("-o " + a.output + ": " + std::to_string(indices.size()) +
                                   " frames are selected but the output name has no {frame} field to tell their "
                                   "files apart (e.g. out_{frame}.xy); or select one frame with --frames, or "
@@ -335,6 +337,41 @@ void run_integrate(const IntegrateArgs& a, const GlobalOptions& global) {
     clip.max_iterations = a.clip_iterations;
   }
 
+  // NeXus output: one file for the run; frames already in it (an interrupted earlier run) are skipped.
+  std::unique_ptr<NexusOutput> nexus;
+  std::vector<std::size_t> todo = indices;
+  if (nexus_out) {
+    nexus = std::make_unique<NexusOutput>(
+        a.output, a.input, a.dataset, a.poni, poni, integrator,
+        std::vector<libpdf::Parameter>{{"dataset", a.dataset.empty() ? "discovered" : a.dataset},
+                                       {"mask", mask_text},
+                                       {"dark", dark_text},
+                                       {"flat", flat_text},
+                                       {"flip_vertical", yes_no(a.flip_vertical)},
+                                       {"frame_combine", a.sum ? "sum" : a.average ? "average" : "none"},
+                                       {"sigma_clip", a.sigma_clip ? exact(*a.sigma_clip) : "none"}},
+        source->size());
+    if (!combine) {
+      todo.clear();
+      for (std::size_t i : indices) {
+        if (!nexus->done(i)) todo.push_back(i);
+      }
+      if (nexus->resumed()) {
+        report.info(strprintf("%s: resuming, %zu frame(s) already in the file, %zu to do", a.output.c_str(),
+                              nexus->frames(), todo.size()));
+      }
+      if (todo.empty()) {
+        report.info("every selected frame is already in " + a.output);
+        return;
+      }
+      // The first frame to read may no longer be indices.front().
+      if (todo.front() != indices.front()) {
+        next.wait();
+        next = std::async(std::launch::async, read_frame, todo.front());
+      }
+    }
+  }
+
   if (combine) {
     // Every selected frame is held in memory for the one-pass combined integration.
     std::vector<libpdf::Image> frames;
@@ -348,27 +385,38 @@ void run_integrate(const IntegrateArgs& a, const GlobalOptions& global) {
     std::string frame_list;
     for (std::size_t k = 0; k < indices.size(); ++k) frame_list += (k ? "," : "") + std::to_string(indices[k]);
     const std::string frame_text = std::string(a.sum ? "frames summed: " : "frames averaged: ") + frame_list;
-    const std::string path = expand_frame_field(a.output, range);
-    write_text_atomic(path, format_pattern(header, frame_text, result, options));
+    const std::string path = nexus ? a.output : expand_frame_field(a.output, range);
+    if (nexus) {
+      if (!nexus->done(indices.front())) nexus->write(indices.front(), result);
+    } else {
+      write_text_atomic(path, format_pattern(header, frame_text, result, options));
+    }
     report.info(strprintf("%s %zu frames of %s into %s", a.sum ? "summed" : "averaged", indices.size(), a.input.c_str(),
                           path.c_str()));
     return;
   }
 
   std::string last_path;
-  for (std::size_t k = 0; k < indices.size(); ++k) {
+  for (std::size_t k = 0; k < todo.size(); ++k) {
     libpdf::Image frame = next.get();
-    if (k + 1 < indices.size()) next = std::async(std::launch::async, read_frame, indices[k + 1]);
+    if (k + 1 < todo.size()) next = std::async(std::launch::async, read_frame, todo[k + 1]);
     const auto result = a.sigma_clip ? integrator.sigma_clip(frame.view(), clip) : integrator.integrate(frame.view());
-    const std::string path = expand_frame_field(a.output, indices[k]);
-    write_text_atomic(path, format_pattern(header, "frame: " + std::to_string(indices[k]), result, options));
-    report.detail("frame " + std::to_string(indices[k]) + " -> " + path);
+    if (nexus) {
+      nexus->write(todo[k], result);
+      report.detail("frame " + std::to_string(todo[k]) + " -> " + a.output);
+      last_path = a.output;
+      continue;
+    }
+    const std::string path = expand_frame_field(a.output, todo[k]);
+    write_text_atomic(path, format_pattern(header, "frame: " + std::to_string(todo[k]), result, options));
+    report.detail("frame " + std::to_string(todo[k]) + " -> " + path);
     last_path = path;
   }
-  if (indices.size() == 1) {
-    report.info("integrated frame " + std::to_string(indices.front()) + " of " + a.input + " into " + last_path);
+  if (nexus) nexus->close();
+  if (todo.size() == 1) {
+    report.info("integrated frame " + std::to_string(todo.front()) + " of " + a.input + " into " + last_path);
   } else {
-    report.info(strprintf("integrated %zu frames of %s into %s", indices.size(), a.input.c_str(), a.output.c_str()));
+    report.info(strprintf("integrated %zu frames of %s into %s", todo.size(), a.input.c_str(), a.output.c_str()));
   }
 }
 
@@ -451,11 +499,14 @@ Command add_integrate_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("-o,--output", a.output,
                   "Output file (.xy, .chi or .dat). With several frames '{frame}' is replaced by the frame index "
                   "('{frame:05d}' zero-pads to 5 digits); with --sum/--average by 'first-last'. Missing "
-                  "directories are created; files are written atomically")
+                  "directories are created; files are written atomically. An output ending in .h5 or .nxs is "
+                  "one NeXus NXazint1d file for all frames (I[frames, bins], sigma, temperatures, the PONI and "
+                  "every option), appended frame by frame; running the same command again resumes it")
       ->required()
       ->check(CLI::Validator(
           [](std::string& path) -> std::string {
-            return has_supported_extension(path) ? std::string{} : "the output must end in .xy, .chi or .dat";
+            return has_supported_extension(path) ? std::string{}
+                                                 : "the output must end in .xy, .chi, .dat, .h5 or .nxs";
           },
           ""))
       ->type_name("FILE");

@@ -76,7 +76,11 @@ int run(int argc, char** argv) {
       "Exit codes: 0 success, 1 runtime/input error, 2 usage error.");
 
   std::vector<pdfreduce::Command> commands;
-  for (auto add : {&pdfreduce::add_integrate_command}) commands.push_back(add(app, global));
+  for (auto add : {&pdfreduce::add_integrate_command, &pdfreduce::add_inspect_command,
+                   &pdfreduce::add_simulate_command, &pdfreduce::add_relax_command,
+                   &pdfreduce::add_dsc_command}) {
+    commands.push_back(add(app, global));
+  }
 
   if (argc <= 1) {
     std::cerr << app.help();

@@ -174,6 +174,14 @@ bool is_hdf5_file(const std::string& path) {
 }
 
 std::unique_ptr<FrameSource> open_frames(const std::string& path, const std::string& dataset) {
+  OpenOptions options;
+  options.dataset = dataset;
+  return open_frames(path, options);
+}
+
+namespace {
+// open_frames for one file, as it was before series patterns and Eiger master files.
+std::unique_ptr<FrameSource> open_single(const std::string& path, const std::string& dataset) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw IoError("frames file '" + path + "' does not exist");
   if (std::filesystem::is_directory(path, ec)) {
@@ -207,6 +215,180 @@ std::unique_ptr<FrameSource> open_frames(const std::string& path, const std::str
     detail::logger().debug("'{}': frames from dataset {}", path, ds_path);
   }
   return std::make_unique<detail::Hdf5FrameSource>(file.open_dataset(ds_path));
+}
+
+// A renumbered subset of another source.
+class SelectedFrames final : public FrameSource {
+ public:
+  SelectedFrames(std::shared_ptr<const FrameSource> source, std::vector<std::size_t> indices, std::string range)
+      : source_(std::move(source)), indices_(std::move(indices)), range_(std::move(range)) {}
+  std::size_t size() const override { return indices_.size(); }
+  std::size_t rows() const override { return source_->rows(); }
+  std::size_t cols() const override { return source_->cols(); }
+  PixelType type() const override { return source_->type(); }
+  Image read(std::size_t index) const override {
+    if (index >= indices_.size()) {
+      throw InvalidArgument("frame " + std::to_string(index) + " of " + describe() + " is out of range: it has " +
+                            std::to_string(indices_.size()) + " frames");
+    }
+    return source_->read(indices_[index]);
+  }
+  std::string describe() const override { return source_->describe() + ", frames " + range_; }
+
+ private:
+  std::shared_ptr<const FrameSource> source_;
+  std::vector<std::size_t> indices_;
+  std::string range_;
+};
+
+}  // namespace
+
+std::unique_ptr<FrameSource> select_frames(std::shared_ptr<const FrameSource> source, const FrameRange& range) {
+  if (!source) throw InvalidArgument("select_frames: no source");
+  if (range.step == 0) throw InvalidArgument("select_frames: the step of a frame range must be >= 1, not 0");
+  const std::size_t n = source->size();
+  const std::size_t stop = std::min(range.stop.value_or(n), n);
+  std::vector<std::size_t> indices;
+  for (std::size_t k = range.start; k < stop; k += range.step) indices.push_back(k);
+  const std::string text = std::to_string(range.start) + ":" + (range.stop ? std::to_string(*range.stop) : "") +
+                           (range.step != 1 ? ":" + std::to_string(range.step) : "");
+  if (indices.empty()) {
+    throw InvalidArgument("frame range " + text + " selects no frame of " + source->describe() + " (" +
+                          std::to_string(n) + " frames)");
+  }
+  return std::make_unique<SelectedFrames>(std::move(source), std::move(indices), text);
+}
+
+std::unique_ptr<FrameSource> open_frames(const std::string& path, const OpenOptions& options) {
+  std::unique_ptr<FrameSource> source;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) && detail::is_series_pattern(path)) {
+    if (!options.dataset.empty()) {
+      throw InvalidArgument("'" + path + "' is a TIFF series pattern; the dataset path '" + options.dataset +
+                            "' applies only to HDF5/NeXus files");
+    }
+    source = open_tiff_series(path);
+  } else if (options.dataset.empty() && is_hdf5_file(path) && !detail::is_lambda_module_name(path) &&
+             is_eiger_master(path)) {
+    source = open_eiger(path, options.apply_detector_mask);
+  } else {
+    source = open_single(path, options.dataset);
+  }
+  if (!options.frames) return source;
+  return select_frames(std::shared_ptr<const FrameSource>(std::move(source)), *options.frames);
+}
+
+namespace {
+
+std::string filter_text(const detail::h5::Dataset::FilterInfo& f) {
+  switch (f.id) {
+    case H5Z_FILTER_DEFLATE:
+      return "deflate (level " + (f.cd_values.empty() ? std::string("?") : std::to_string(f.cd_values[0])) + ")";
+    case H5Z_FILTER_SHUFFLE: return "shuffle";
+    case H5Z_FILTER_FLETCHER32: return "fletcher32 checksum";
+    case H5Z_FILTER_SZIP: return "szip";
+    case H5Z_FILTER_NBIT: return "nbit";
+    case H5Z_FILTER_SCALEOFFSET: return "scale-offset";
+    case detail::h5::kBitshuffleFilter:
+      // cd_values[4] is the compression: 0 none, 2 LZ4, 3 zstd (bitshuffle's own numbering).
+      if (f.cd_values.size() > 4 && f.cd_values[4] == 2) return "bitshuffle+LZ4 (32008)";
+      if (f.cd_values.size() > 4 && f.cd_values[4] == 3) return "bitshuffle+zstd (32008)";
+      return "bitshuffle (32008)";
+    case 32004: return "LZ4 (32004)";
+    case 32001: return "blosc (32001)";
+    case 32015: return "zstd (32015)";
+    default: return "filter " + std::to_string(f.id) + (f.name.empty() ? "" : " ('" + f.name + "')");
+  }
+}
+
+StorageInfo storage_of(const detail::h5::Dataset& ds, const std::string& file) {
+  StorageInfo info;
+  info.file = file;
+  info.dataset = ds.path();
+  info.shape = ds.shape();
+  info.type = ds.type_name();
+  info.chunks = ds.chunk_shape();
+  for (const auto& f : ds.filters()) {
+    info.filters.push_back(filter_text(f));
+    if (!f.optional && !detail::h5::File::filter_available(f.id)) info.filters_available = false;
+  }
+  std::size_t elements = 1;
+  for (std::size_t d : info.shape) elements *= d;
+  const std::size_t stored = ds.storage_bytes();
+  std::size_t element_bytes = 0;
+  if (info.type.rfind("uint", 0) == 0) element_bytes = std::stoul(info.type.substr(4)) / 8;
+  else if (info.type.rfind("int", 0) == 0) element_bytes = std::stoul(info.type.substr(3)) / 8;
+  else if (info.type.rfind("float", 0) == 0) element_bytes = std::stoul(info.type.substr(5)) / 8;
+  if (stored > 0 && element_bytes > 0) {
+    info.compression_ratio = static_cast<double>(elements * element_bytes) / static_cast<double>(stored);
+  }
+  return info;
+}
+
+}  // namespace
+
+std::vector<StorageInfo> frames_storage(const std::string& path, const std::string& dataset) {
+  namespace h5 = detail::h5;
+  std::error_code ec;
+  std::vector<StorageInfo> out;
+  if (!std::filesystem::exists(path, ec) && detail::is_series_pattern(path)) {
+    const auto files = expand_series_pattern(path);
+    StorageInfo info;
+    info.file = files.front();
+    const Image first = read_tiff(files.front());
+    info.shape = {files.size(), first.rows(), first.cols()};
+    info.type = pixel_type_name(first.type());
+    out.push_back(info);
+    return out;
+  }
+  if (detail::is_tiff_file(path)) {
+    auto src = open_frames(path);
+    StorageInfo info;
+    info.file = path;
+    info.shape = {src->size(), src->rows(), src->cols()};
+    info.type = pixel_type_name(src->type());
+    out.push_back(info);
+    return out;
+  }
+  const auto file = h5::File::open(path);
+  if (dataset.empty() && detail::is_lambda_module_name(path) &&
+      file.exists("/entry/instrument/detector/translation/distance")) {
+    // Every module part of the series, as open_lambda_series finds them.
+    static const std::regex pattern(R"(^(.+)_m([0-9]+)_part([0-9]+)\.nxs$)");
+    const std::filesystem::path given(path);
+    std::smatch m;
+    const std::string name = given.filename().string();
+    std::regex_match(name, m, pattern);
+    const std::string prefix = m[1].str();
+    const auto dir = given.has_parent_path() ? given.parent_path() : std::filesystem::path(".");
+    std::vector<std::string> parts;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      std::smatch mm;
+      const std::string fname = entry.path().filename().string();
+      if (std::regex_match(fname, mm, pattern) && mm[1].str() == prefix) parts.push_back(entry.path().string());
+    }
+    std::sort(parts.begin(), parts.end());
+    for (const std::string& p : parts) {
+      out.push_back(storage_of(h5::File::open(p).open_dataset("/entry/instrument/detector/data"), p));
+    }
+    return out;
+  }
+  if (dataset.empty() && is_eiger_master(path)) {
+    const h5::Group data = file.open_group("/entry/data");
+    for (const std::string& name : data.member_names()) {
+      if (name.rfind("data_", 0) != 0 || data.object_type(name) != h5::ObjectType::dataset) continue;
+      out.push_back(storage_of(data.open_dataset(name), path));
+    }
+    return out;
+  }
+  std::string ds_path = dataset;
+  if (ds_path.empty()) {
+    auto found = detail::find_dataset(file, detail::DatasetRole::frames);
+    if (!found) throw IoError("HDF5 file '" + path + "': no frames dataset found; pass the dataset path explicitly");
+    ds_path = *found;
+  }
+  out.push_back(storage_of(file.open_dataset(ds_path), path));
+  return out;
 }
 
 }  // namespace libpdf

@@ -750,7 +750,8 @@ Dataset Group::create_dataset(const std::string& rel_path, hid_t file_type, cons
                                                 maxdims.empty() ? nullptr : maxdims.data()));
   if (!space.valid()) throw_error(ctx, "cannot create the dataspace " + join_shape(shape));
   Handle dcpl(checked(H5Pcreate(H5P_DATASET_CREATE), ctx, "cannot create a creation property list"));
-  const bool need_chunks = !options.chunks.empty() || options.gzip_level >= 0 || options.shuffle || !maxdims.empty();
+  const bool need_chunks = !options.chunks.empty() || options.gzip_level >= 0 || options.shuffle ||
+                           options.bitshuffle_lz4 || !maxdims.empty();
   if (need_chunks && !shape.empty()) {
     std::vector<hsize_t> chunks;
     if (!options.chunks.empty()) {
@@ -773,6 +774,18 @@ Dataset Group::create_dataset(const std::string& rel_path, hid_t file_type, cons
     if (options.gzip_level >= 0) {
       checked(H5Pset_deflate(dcpl.id(), static_cast<unsigned>(std::min(options.gzip_level, 9))), ctx,
               "cannot enable gzip (deflate)");
+    }
+    if (options.bitshuffle_lz4) {
+      if (H5Zfilter_avail(kBitshuffleFilter) <= 0) {
+        throw IoError(ctx + ": cannot write with the bitshuffle/LZ4 filter (HDF5 filter id 32008): this HDF5 "
+                      "library cannot load it; install the Debian package `bitshuffle` (plugin libh5bshuf.so in "
+                      "/usr/lib/x86_64-linux-gnu/hdf5/serial/plugins) or set HDF5_PLUGIN_PATH");
+      }
+      // cd_values as the Eiger writes them: block size 0 (automatic), compression 2 = LZ4. The plugin's
+      // set_local callback fills in its version and the element size.
+      const unsigned cd[2] = {0, 2};
+      checked(H5Pset_filter(dcpl.id(), kBitshuffleFilter, H5Z_FLAG_MANDATORY, 2, cd), ctx,
+              "cannot enable the bitshuffle/LZ4 filter");
     }
   }
   Handle lcpl(checked(H5Pcreate(H5P_LINK_CREATE), ctx, "cannot create a link property list"));
@@ -875,6 +888,211 @@ File File::create(const std::string& path) {
 void File::flush() {
   ApiGuard guard;
   checked(H5Fflush(id(), H5F_SCOPE_GLOBAL), file_context(file_path_), "cannot flush");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Additions for the Eiger/NeXus readers, the NeXus result writer and the simulator.
+
+void Object::write_attribute(const std::string& name, const std::vector<std::string>& values) {
+  ApiGuard guard;
+  const std::string ctx = where() + ", attribute '" + name + "'";
+  delete_attribute_if_present(id(), name, ctx);
+  Handle type = utf8_vlen_string_type(ctx);
+  const hsize_t n = values.size();
+  Handle space(checked(H5Screate_simple(1, &n, nullptr), ctx, "cannot create the dataspace"));
+  Handle a(H5Acreate2(id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT));
+  if (!a.valid()) throw_error(ctx, "cannot create the attribute");
+  std::vector<const char*> ptrs;
+  ptrs.reserve(values.size());
+  for (const std::string& v : values) ptrs.push_back(v.c_str());
+  if (n) checked(H5Awrite(a.id(), type.id(), ptrs.data()), ctx, "cannot write the attribute");
+}
+
+void Object::write_int_attribute(const std::string& name, long long value) {
+  ApiGuard guard;
+  const std::string ctx = where() + ", attribute '" + name + "'";
+  delete_attribute_if_present(id(), name, ctx);
+  Handle space(checked(H5Screate(H5S_SCALAR), ctx, "cannot create a scalar dataspace"));
+  Handle a(H5Acreate2(id(), name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT));
+  if (!a.valid()) throw_error(ctx, "cannot create the attribute");
+  const std::int64_t v = value;
+  checked(H5Awrite(a.id(), H5T_NATIVE_INT64, &v), ctx, "cannot write the attribute");
+}
+
+std::vector<Dataset::FilterInfo> Dataset::filters() const {
+  ApiGuard guard;
+  Handle dcpl(H5Dget_create_plist(id()));
+  if (!dcpl.valid()) throw_error(where(), "cannot get the creation property list");
+  const int n = checked(H5Pget_nfilters(dcpl.id()), where(), "cannot count the filters");
+  std::vector<FilterInfo> out;
+  for (int i = 0; i < n; ++i) {
+    unsigned flags = 0;
+    unsigned cd[16] = {};
+    std::size_t nelem = 16;
+    unsigned config = 0;
+    char name[256] = "";
+    const H5Z_filter_t f =
+        H5Pget_filter2(dcpl.id(), static_cast<unsigned>(i), &flags, &nelem, cd, sizeof name, name, &config);
+    if (f < 0) throw_error(where(), "cannot inspect filter " + std::to_string(i));
+    FilterInfo info;
+    info.id = f;
+    info.name = name;
+    info.cd_values.assign(cd, cd + std::min<std::size_t>(nelem, 16));
+    info.optional = (flags & H5Z_FLAG_OPTIONAL) != 0;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::vector<std::size_t> Dataset::chunk_shape() const {
+  ApiGuard guard;
+  Handle dcpl(H5Dget_create_plist(id()));
+  if (!dcpl.valid()) throw_error(where(), "cannot get the creation property list");
+  if (H5Pget_layout(dcpl.id()) != H5D_CHUNKED) return {};
+  hsize_t dims[H5S_MAX_RANK];
+  const int rank = checked(H5Pget_chunk(dcpl.id(), H5S_MAX_RANK, dims), where(), "cannot get the chunk shape");
+  return std::vector<std::size_t>(dims, dims + rank);
+}
+
+bool Dataset::growable() const {
+  ApiGuard guard;
+  Handle fs = file_space();
+  const int rank = checked(H5Sget_simple_extent_ndims(fs.id()), where(), "cannot get the rank");
+  if (rank <= 0) return false;
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank)), maxdims(static_cast<std::size_t>(rank));
+  checked(H5Sget_simple_extent_dims(fs.id(), dims.data(), maxdims.data()), where(), "cannot get the dimensions");
+  return maxdims[0] == H5S_UNLIMITED || maxdims[0] > dims[0];
+}
+
+std::size_t Dataset::storage_bytes() const {
+  ApiGuard guard;
+  return static_cast<std::size_t>(H5Dget_storage_size(id()));
+}
+
+bool Dataset::frame_written(std::size_t index) const {
+  ApiGuard guard;
+  const std::vector<std::size_t> dims = shape();
+  if (dims.size() != 3) return index == 0;
+  if (index >= dims[0]) return false;
+  const std::vector<std::size_t> chunks = chunk_shape();
+  if (chunks.size() != 3 || chunks[0] != 1) return true;
+  // Every chunk of the frame must exist (a frame may span several chunks along rows/columns).
+  for (std::size_t r = 0; r < dims[1]; r += chunks[1]) {
+    for (std::size_t c = 0; c < dims[2]; c += chunks[2]) {
+      const hsize_t offset[3] = {index, r, c};
+      hsize_t bytes = 0;
+      if (H5Dget_chunk_storage_size(id(), offset, &bytes) < 0) {
+        H5Eclear2(H5E_DEFAULT);  // an unallocated chunk is an answer, not an error
+        return false;
+      }
+      if (bytes == 0) return false;
+    }
+  }
+  return true;
+}
+
+std::vector<long long> Dataset::read_int64s() const {
+  ApiGuard guard;
+  const std::vector<std::size_t> dims = shape();
+  std::size_t n = 1;
+  for (std::size_t d : dims) n *= d;
+  std::vector<std::int64_t> buf(n);
+  Handle t(H5Dget_type(id()));
+  if (!t.valid()) throw_error(where(), "cannot get the datatype");
+  if (H5Tget_class(t.id()) != H5T_INTEGER) {
+    throw IoError(where() + " holds " + h5::type_name(t.id()) + " values; expected integers");
+  }
+  if (n) {
+    checked(H5Dread(id(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), where(),
+            "cannot read the values");
+  }
+  return std::vector<long long>(buf.begin(), buf.end());
+}
+
+Dataset Group::write_bool_dataset(const std::string& rel_path, bool value) {
+  ApiGuard guard;
+  const std::string ctx = file_context(file_path_) + ", dataset '" + child_path(rel_path) + "'";
+  Handle type(checked(H5Tenum_create(H5T_STD_I8LE), ctx, "cannot create the boolean enum type"));
+  const std::int8_t f = 0, t = 1;
+  checked(H5Tenum_insert(type.id(), "FALSE", &f), ctx, "cannot define FALSE");
+  checked(H5Tenum_insert(type.id(), "TRUE", &t), ctx, "cannot define TRUE");
+  Dataset ds = create_dataset(rel_path, type.id(), {});
+  const std::int8_t v = value ? 1 : 0;
+  ds.write(type.id(), &v);
+  return ds;
+}
+
+Dataset Group::write_int64_dataset(const std::string& rel_path, const std::vector<long long>& values,
+                                   const DatasetOptions& options) {
+  ApiGuard guard;
+  Dataset ds = create_dataset(rel_path, H5T_STD_I64LE, {values.size()}, options);
+  if (!values.empty()) {
+    const std::vector<std::int64_t> v(values.begin(), values.end());
+    ds.write(H5T_NATIVE_INT64, v.data());
+  }
+  return ds;
+}
+
+void Group::create_hard_link(const std::string& rel_path, const std::string& target) {
+  ApiGuard guard;
+  checked(H5Lcreate_hard(id(), target.c_str(), id(), rel_path.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+          file_context(file_path_), "cannot link '" + child_path(rel_path) + "' to '" + target + "'");
+}
+
+void Group::create_soft_link(const std::string& rel_path, const std::string& target) {
+  ApiGuard guard;
+  checked(H5Lcreate_soft(target.c_str(), id(), rel_path.c_str(), H5P_DEFAULT, H5P_DEFAULT), file_context(file_path_),
+          "cannot create the soft link '" + child_path(rel_path) + "' -> '" + target + "'");
+}
+
+void Group::create_external_link(const std::string& rel_path, const std::string& file, const std::string& object) {
+  ApiGuard guard;
+  checked(H5Lcreate_external(file.c_str(), object.c_str(), id(), rel_path.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+          file_context(file_path_),
+          "cannot create the external link '" + child_path(rel_path) + "' -> '" + file + ":" + object + "'");
+}
+
+std::optional<std::pair<std::string, std::string>> Group::external_link(const std::string& rel_path) const {
+  ApiGuard guard;
+  if (H5Lexists(id(), rel_path.c_str(), H5P_DEFAULT) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return std::nullopt;
+  }
+  H5L_info_t info;
+  if (H5Lget_info(id(), rel_path.c_str(), &info, H5P_DEFAULT) < 0 || info.type != H5L_TYPE_EXTERNAL) {
+    H5Eclear2(H5E_DEFAULT);
+    return std::nullopt;
+  }
+  std::vector<char> buf(info.u.val_size + 1, '\0');
+  checked(H5Lget_val(id(), rel_path.c_str(), buf.data(), buf.size(), H5P_DEFAULT), file_context(file_path_),
+          "cannot read the external link '" + child_path(rel_path) + "'");
+  const char* file = nullptr;
+  const char* object = nullptr;
+  unsigned flags = 0;
+  checked(H5Lunpack_elink_val(buf.data(), buf.size(), &flags, &file, &object), file_context(file_path_),
+          "cannot unpack the external link '" + child_path(rel_path) + "'");
+  return std::make_pair(std::string(file ? file : ""), std::string(object ? object : ""));
+}
+
+void Group::remove(const std::string& rel_path) {
+  ApiGuard guard;
+  checked(H5Ldelete(id(), rel_path.c_str(), H5P_DEFAULT), file_context(file_path_),
+          "cannot remove '" + child_path(rel_path) + "'");
+}
+
+void File::close() {
+  ApiGuard guard;
+  if (!handle_.valid()) return;
+  // The root group holds the file open; flush so nothing waits for the last object to close.
+  checked(H5Fflush(id(), H5F_SCOPE_GLOBAL), file_context(file_path_), "cannot flush");
+  handle_.reset();
+}
+
+bool File::filter_available(H5Z_filter_t filter_id) {
+  ApiGuard guard;
+  const htri_t avail = H5Zfilter_avail(filter_id);
+  if (avail < 0) H5Eclear2(H5E_DEFAULT);
+  return avail > 0;
 }
 
 }  // namespace libpdf::detail::h5

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "libpdf/export.hpp"
@@ -97,6 +98,7 @@ struct DatasetOptions {
   int gzip_level = -1;                 ///< Deflate level 0..9; -1 = no compression.
   bool shuffle = false;                ///< Byte shuffle before deflate (helps integer frames).
   std::vector<std::size_t> max_shape;  ///< Maximum shape (kUnlimited = growable); empty = fixed.
+  bool bitshuffle_lz4 = false;         ///< Bitshuffle + LZ4 (filter 32008, as Dectris Eiger writes); needs the plugin.
 };
 
 /// The native HDF5 memory type of a PixelType (a predefined type: never close it).
@@ -134,6 +136,10 @@ class LIBPDF_API Object {
   void write_attribute(const std::string& name, double value);
   /// Writes (replacing) a 1-D float64 attribute.
   void write_attribute(const std::string& name, const std::vector<double>& values);
+  /// Writes (replacing) a 1-D array of variable-length UTF-8 strings (NeXus @axes = [".", "radial_axis"]).
+  void write_attribute(const std::string& name, const std::vector<std::string>& values);
+  /// Writes (replacing) a scalar int64 attribute.
+  void write_int_attribute(const std::string& name, long long value);
 
  protected:
   Object(Handle h, std::string file_path, std::string path, const char* kind);
@@ -182,6 +188,28 @@ class LIBPDF_API Dataset : public Object {
   /// Grows (or shrinks) a chunked dataset to @p new_shape (needs max_shape at creation).
   void resize(const std::vector<std::size_t>& new_shape);
 
+  /// One filter of the dataset's pipeline, as stored.
+  struct FilterInfo {
+    H5Z_filter_t id = 0;
+    std::string name;               ///< The name HDF5 or the plugin registered ("deflate", "shuffle", "bitshuffle; see ...").
+    std::vector<unsigned> cd_values;  ///< Client data (deflate: level; bitshuffle: block size, compression, ...).
+    bool optional = false;
+  };
+  /// The filter pipeline in order of application (empty for an unfiltered dataset).
+  std::vector<FilterInfo> filters() const;
+  /// Chunk shape (empty for a contiguous or compact dataset).
+  std::vector<std::size_t> chunk_shape() const;
+  /// Whether the maximum shape's first dimension is unlimited (a growable stack).
+  bool growable() const;
+  /// Bytes the dataset occupies in the file (compressed), as H5Dget_storage_size reports.
+  std::size_t storage_bytes() const;
+  /// For a chunked 3-D stack whose chunks hold single frames: whether frame @p index has been written
+  /// (its chunk is allocated). Always true for contiguous datasets and chunks spanning several frames,
+  /// where this cannot be told without reading.
+  bool frame_written(std::size_t index) const;
+  /// Reads a 1-D integer dataset as 64-bit integers (exact beyond 2^53).
+  std::vector<long long> read_int64s() const;
+
  private:
   friend class Group;
   using Object::Object;
@@ -219,6 +247,23 @@ class LIBPDF_API Group : public Object {
                         std::vector<std::size_t> shape = {}, const DatasetOptions& options = {});
   /// Creates and writes a scalar variable-length UTF-8 string dataset.
   Dataset write_string_dataset(const std::string& rel_path, std::string_view value);
+  /// Creates and writes a scalar boolean as h5py stores numpy booleans (an int8 enum FALSE = 0, TRUE = 1),
+  /// which NeXus readers take as NX_BOOLEAN.
+  Dataset write_bool_dataset(const std::string& rel_path, bool value);
+  /// Creates and writes a 1-D int64 dataset (with @p options, e.g. growable).
+  Dataset write_int64_dataset(const std::string& rel_path, const std::vector<long long>& values,
+                              const DatasetOptions& options = {});
+  /// Creates a hard link @p rel_path to the existing object at @p target (absolute path in this file).
+  void create_hard_link(const std::string& rel_path, const std::string& target);
+  /// Creates a soft link @p rel_path pointing to @p target (absolute path; may dangle).
+  void create_soft_link(const std::string& rel_path, const std::string& target);
+  /// Creates an external link @p rel_path to @p object in @p file (a path relative to this file's folder
+  /// is resolved there, as Eiger master files do).
+  void create_external_link(const std::string& rel_path, const std::string& file, const std::string& object);
+  /// When @p rel_path is an external link: its target (file name as stored, object path); else nullopt.
+  std::optional<std::pair<std::string, std::string>> external_link(const std::string& rel_path) const;
+  /// Removes the link @p rel_path (the object goes when no other link holds it).
+  void remove(const std::string& rel_path);
 
   /// Resolves @p rel_path against this group's path ("/a/b" + "c" -> "/a/b/c"; absolute stays).
   std::string child_path(const std::string& rel_path) const;
@@ -237,6 +282,10 @@ class LIBPDF_API File : public Group {
   static File create(const std::string& path);
   /// Flushes buffered data to disk.
   void flush();
+  /// Closes the file now (every object opened from it must be gone, or HDF5 keeps it open until they are).
+  void close();
+  /// Whether the HDF5 library can apply filter @p id (built in or loadable plugin; tries to load it).
+  static bool filter_available(H5Z_filter_t id);
 
  private:
   using Group::Group;

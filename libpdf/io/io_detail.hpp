@@ -45,6 +45,10 @@ std::optional<std::string> find_dataset(const h5::File& file, DatasetRole role);
 /// Whether @p path is named like a DESY Lambda module file: <prefix>_m<k>_part<nnnnn>.nxs.
 bool is_lambda_module_name(const std::string& path);
 
+/// Whether the file name of @p path is a frame series pattern ('#' digits, a printf field "%05d", or a
+/// glob with '*' or '?'); see expand_series_pattern.
+bool is_series_pattern(const std::string& path);
+
 /// "(a, b, c)" for shapes in messages.
 std::string shape_string(const std::vector<std::size_t>& shape);
 
