@@ -19,5 +19,7 @@ Command add_simulate_command(CLI::App& parent, const GlobalOptions& global);
 Command add_relax_command(CLI::App& parent, const GlobalOptions& global);
 /// `pdfreduce dsc`: glass transition (Tg onset, midpoint) and exothermic transition peaks of a DSC scan.
 Command add_dsc_command(CLI::App& parent, const GlobalOptions& global);
+/// `pdfreduce pdf`: a 1D pattern to S(q), F(q) and G(r) (.iq .sq .fq .gr files).
+Command add_pdf_command(CLI::App& parent, const GlobalOptions& global);
 
 }  // namespace pdfreduce

@@ -59,8 +59,9 @@ void configure_logging(const pdfreduce::GlobalOptions& global) {
 int run(int argc, char** argv) {
   CLI::App app{
       "pdfreduce: X-ray total-scattering reduction with libpdf.\n"
-      "Azimuthal integration of detector frames (TIFF, HDF5/NeXus, DESY Lambda series) in pyFAI's "
-      "geometry convention (PONI files).",
+      "Azimuthal integration of detector frames (TIFF, HDF5/NeXus, DESY Lambda, Dectris Eiger) in pyFAI's "
+      "geometry convention (PONI files); reduction of I(q) to S(q), F(q) and G(r); beta relaxation (DMA) and "
+      "glass transition (DSC); a forward simulator of in-situ heating series.",
       "pdfreduce"};
   app.set_version_flag("--version", std::string("pdfreduce (libpdf) ") + libpdf::version(),
                        "Print the libpdf version and exit");
@@ -78,7 +79,7 @@ int run(int argc, char** argv) {
   std::vector<pdfreduce::Command> commands;
   for (auto add : {&pdfreduce::add_integrate_command, &pdfreduce::add_inspect_command,
                    &pdfreduce::add_simulate_command, &pdfreduce::add_relax_command,
-                   &pdfreduce::add_dsc_command}) {
+                   &pdfreduce::add_dsc_command, &pdfreduce::add_pdf_command}) {
     commands.push_back(add(app, global));
   }
 
