@@ -19,6 +19,7 @@
 #include "libpdf/version.hpp"
 #include "pdfreduce/commands.hpp"
 #include "pdfreduce/common.hpp"
+#include "pdfreduce/json.hpp"
 
 namespace pdfreduce {
 namespace {
@@ -38,47 +39,6 @@ struct DscArgs {
   std::string reference;
 };
 
-// A JSON object written in key order, numbers with 10 significant digits, NaN and unset values as null.
-class JsonObject {
- public:
-  void number(const std::string& key, std::optional<double> v) {
-    add(key, v && std::isfinite(*v) ? strprintf("%.10g", *v) : std::string("null"));
-  }
-  void text(const std::string& key, const std::string& v) { add(key, quote(v)); }
-  void boolean(const std::string& key, bool v) { add(key, v ? "true" : "false"); }
-  void raw(const std::string& key, const std::string& json) { add(key, json); }
-  static std::string quote(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-      } else if (c < 0x20) {
-        out += strprintf("\\u%04x", c);
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-    return out + "\"";
-  }
-  static std::string list(const std::vector<std::string>& items) {
-    std::string out = "[";
-    for (std::size_t k = 0; k < items.size(); ++k) out += (k ? ", " : "") + items[k];
-    return out + "]";
-  }
-  std::string str(int indent = 2) const {
-    const std::string pad(static_cast<std::size_t>(indent), ' ');
-    std::string out = "{\n";
-    for (std::size_t k = 0; k < items_.size(); ++k) {
-      out += pad + quote(items_[k].first) + ": " + items_[k].second + (k + 1 < items_.size() ? ",\n" : "\n");
-    }
-    return out + std::string(static_cast<std::size_t>(indent > 2 ? indent - 2 : 0), ' ') + "}";
-  }
-
- private:
-  void add(const std::string& key, const std::string& value) { items_.emplace_back(key, value); }
-  std::vector<std::pair<std::string, std::string>> items_;
-};
 
 std::optional<libpdf::TemperatureRange> range_of(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -169,14 +129,14 @@ void run_dsc(const DscArgs& a, const GlobalOptions& global) {
       x.number("enthalpy_sigma", e.enthalpy ? std::optional<double>(e.enthalpy->sigma) : std::nullopt);
       exo.push_back(x.str(6));
     }
-    o.raw("exotherms", JsonObject::list(exo));
+    o.raw("exotherms", JsonObject::raw_list(exo));
     o.number("relaxation_enthalpy", relaxation ? std::optional<double>(relaxation->value) : std::nullopt);
     o.number("relaxation_enthalpy_sigma", relaxation ? std::optional<double>(relaxation->sigma) : std::nullopt);
     o.number("noise_sigma", r.noise_sigma);
     std::vector<std::string> notes;
     for (const auto& n : curve.notes) notes.push_back(JsonObject::quote(n));
     for (const auto& n : r.notes) notes.push_back(JsonObject::quote(n));
-    o.raw("notes", JsonObject::list(notes));
+    o.raw("notes", JsonObject::raw_list(notes));
     o.text("libpdf_version", libpdf::version());
     std::cout << o.str() << '\n';
     return;
