@@ -19,12 +19,20 @@
 #define LIBPDF_C_API
 #endif
 
+/* In C++ the enums get a fixed underlying type, so an out-of-range value passed from C (or another language) is
+ * still a valid value there and is rejected with LIBPDF_INVALID_ARGUMENT instead of being undefined behaviour. */
+#ifdef __cplusplus
+#define LIBPDF_ENUM(name) enum name : int
+#else
+#define LIBPDF_ENUM(name) enum name
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /** Result of a call. */
-typedef enum libpdf_status {
+typedef LIBPDF_ENUM(libpdf_status) {
   LIBPDF_OK = 0,               /**< success */
   LIBPDF_INVALID_ARGUMENT = 1, /**< a parameter, option or array is invalid (message says which) */
   LIBPDF_IO_ERROR = 2,         /**< a file could not be read or written, or is malformed */
@@ -33,7 +41,7 @@ typedef enum libpdf_status {
 } libpdf_status;
 
 /** Element type of a frame. */
-typedef enum libpdf_pixel_type {
+typedef LIBPDF_ENUM(libpdf_pixel_type) {
   LIBPDF_PIXEL_U16 = 0,
   LIBPDF_PIXEL_I16 = 1,
   LIBPDF_PIXEL_U32 = 2,
@@ -43,7 +51,7 @@ typedef enum libpdf_pixel_type {
 } libpdf_pixel_type;
 
 /** Radial unit of the bins. */
-typedef enum libpdf_radial_unit {
+typedef LIBPDF_ENUM(libpdf_radial_unit) {
   LIBPDF_UNIT_Q_A = 0,     /**< q in 1/Å */
   LIBPDF_UNIT_Q_NM = 1,    /**< q in 1/nm */
   LIBPDF_UNIT_TTH_DEG = 2, /**< 2θ in degrees */
@@ -51,10 +59,10 @@ typedef enum libpdf_radial_unit {
 } libpdf_radial_unit;
 
 /** Pixel splitting. */
-typedef enum libpdf_splitting { LIBPDF_SPLIT_NONE = 0, LIBPDF_SPLIT_BBOX = 1, LIBPDF_SPLIT_FULL = 2 } libpdf_splitting;
+typedef LIBPDF_ENUM(libpdf_splitting) { LIBPDF_SPLIT_NONE = 0, LIBPDF_SPLIT_BBOX = 1, LIBPDF_SPLIT_FULL = 2 } libpdf_splitting;
 
 /** Error model of σ. */
-typedef enum libpdf_error_model {
+typedef LIBPDF_ENUM(libpdf_error_model) {
   LIBPDF_ERRORS_NONE = 0,
   LIBPDF_ERRORS_POISSON = 1,
   LIBPDF_ERRORS_AZIMUTHAL = 2
