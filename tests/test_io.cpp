@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "libpdf/error.hpp"
+#include "test_util.hpp"
 #include "libpdf/geometry.hpp"
 #include "libpdf/image.hpp"
 #include "libpdf/io.hpp"
@@ -56,21 +57,7 @@ std::string lambda_file(int module, int part) {
   return kLambdaPrefix + buf;
 }
 
-// Runs f and returns the message of the libpdf exception of type E it must throw ("" and a test
-// failure otherwise).
-template <class E = libpdf::Error, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw the wrong exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "did not throw";
-  return "";
-}
+using libpdf::test::error_of;
 
 // Checks that the message holds every piece (file, dataset, problem).
 void expect_mentions(const std::string& msg, std::initializer_list<std::string> pieces) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "libpdf/error.hpp"
+#include "test_util.hpp"
 #include "libpdf/pattern_io.hpp"
 #include "libpdf/reduce.hpp"
 #include "libpdf/scattering.hpp"
@@ -188,15 +189,6 @@ double rms(const std::vector<double>& x, const std::vector<double>& y, double lo
   return std::sqrt(s / n);
 }
 
-template <class F>
-std::string invalid_message(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "(no InvalidArgument thrown)";
-}
 
 }  // namespace
 
@@ -433,7 +425,7 @@ TEST(Options, SeveralBackgroundTermsAddUp) {
   for (std::size_t j = 0; j < one.sq.size(); j += 17) EXPECT_NEAR(two.sq[j], one.sq[j], 1e-9);
   BackgroundTerm bad = half;
   bad.scale = -1;
-  EXPECT_THAT(invalid_message([&] {
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] {
                 (void)reduce(g.sample, std::vector<BackgroundTerm>{half, bad}, o);
               }),
               HasSubstr("background 2: scale = -1"));
@@ -466,49 +458,49 @@ TEST(BadInput, EachGivesAClearError) {
   const ReductionOptions good = glass_options(Normalization::high_q);
   auto run = [&](const IntensityPattern& s, const ReductionOptions& o) { (void)reduce(s, &g.background, o); };
 
-  EXPECT_THAT(invalid_message([] { Composition c("La65Qq25"); }), HasSubstr("unknown element 'Qq'"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("La65Qq25"); }), HasSubstr("unknown element 'Qq'"));
   ReductionOptions o = good;
   o.composition = Composition();
-  EXPECT_THAT(invalid_message([&] { run(g.sample, o); }), HasSubstr("composition is empty"));
-  EXPECT_THAT(invalid_message([] { Composition c("La0Co0"); }), HasSubstr("sum to zero"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { run(g.sample, o); }), HasSubstr("composition is empty"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("La0Co0"); }), HasSubstr("sum to zero"));
 
   o = good;
   o.qmax = 30;
-  EXPECT_THAT(invalid_message([&] { run(g.sample, o); }), HasSubstr("qmax = 30 1/A is beyond the data"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { run(g.sample, o); }), HasSubstr("qmax = 30 1/A is beyond the data"));
 
   IntensityPattern s = g.sample;
   s.q[100] += 0.004;
-  EXPECT_THAT(invalid_message([&] { run(s, good); }), HasSubstr("q is not uniform"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { run(s, good); }), HasSubstr("q is not uniform"));
   s = g.sample;
   std::swap(s.q[200], s.q[201]);
-  EXPECT_THAT(invalid_message([&] { run(s, good); }), HasSubstr("q is not increasing at point 202"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { run(s, good); }), HasSubstr("q is not increasing at point 202"));
   s = g.sample;
   s.intensity[300] = std::nan("");
-  EXPECT_THAT(invalid_message([&] { run(s, good); }), HasSubstr("intensity at point 301 (q = 3.5) is nan"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { run(s, good); }), HasSubstr("intensity at point 301 (q = 3.5) is nan"));
   s = g.sample;
   s.sigma[5] = -1;
-  EXPECT_THAT(invalid_message([&] { run(s, good); }), HasSubstr("sigma at point 6"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { run(s, good); }), HasSubstr("sigma at point 6"));
 
   o = good;
   o.rstep = 0;
-  EXPECT_THAT(invalid_message([&] { run(g.sample, o); }), HasSubstr("rstep = 0"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { run(g.sample, o); }), HasSubstr("rstep = 0"));
   o = good;
   o.rstep = -0.01;
-  EXPECT_THAT(invalid_message([&] { run(g.sample, o); }), HasSubstr("rstep = -0.01"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { run(g.sample, o); }), HasSubstr("rstep = -0.01"));
   o = good;
   o.number_density = -0.03;
-  EXPECT_THAT(invalid_message([&] { run(g.sample, o); }), HasSubstr("number_density = -0.03"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { run(g.sample, o); }), HasSubstr("number_density = -0.03"));
   o = good;
   o.number_density.reset();
   o.mass_density = -6;
-  EXPECT_THAT(invalid_message([&] { run(g.sample, o); }), HasSubstr("mass_density = -6"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { run(g.sample, o); }), HasSubstr("mass_density = -6"));
 
   // Several bad fields at once are all named.
   o = good;
   o.rstep = 0;
   o.number_density = -1;
   o.low_r_iterations = 3;
-  const std::string m = invalid_message([&] { run(g.sample, o); });
+  const std::string m = libpdf::test::error_of<InvalidArgument>([&] { run(g.sample, o); });
   EXPECT_THAT(m, HasSubstr("rstep = 0"));
   EXPECT_THAT(m, HasSubstr("number_density = -1"));
   EXPECT_THAT(m, HasSubstr("needs low_r_cutoff"));
@@ -516,13 +508,13 @@ TEST(BadInput, EachGivesAClearError) {
   o = good;
   o.normalization = Normalization::krogh_moe_norman;
   o.number_density.reset();
-  EXPECT_THAT(invalid_message([&] { run(g.sample, o); }), HasSubstr("kmn needs the number density"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { run(g.sample, o); }), HasSubstr("kmn needs the number density"));
 
   IntensityPattern shortbkg = g.background;
   shortbkg.q.resize(1000);
   shortbkg.intensity.resize(1000);
   shortbkg.sigma.resize(1000);
-  EXPECT_THAT(invalid_message([&] { (void)reduce(g.sample, &shortbkg, good); }), HasSubstr("background covers"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { (void)reduce(g.sample, &shortbkg, good); }), HasSubstr("background covers"));
 
   // A background scale so large that the subtracted intensity is negative: a NumericalError naming α.
   o = good;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "libpdf/error.hpp"
+#include "test_util.hpp"
 #include "libpdf/scattering.hpp"
 
 using namespace libpdf;
@@ -24,15 +25,6 @@ constexpr double four_pi = 4 * 3.14159265358979323846;
 double xrl_ff(int Z, double q) { return FF_Rayl(Z, q / four_pi, nullptr); }
 double xrl_compton(int Z, double q) { return SF_Compt(Z, q / four_pi, nullptr); }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "(no InvalidArgument thrown)";
-}
 
 }  // namespace
 
@@ -53,8 +45,8 @@ TEST(Elements, HydrogenToUraniumWithUniqueSymbols) {
   EXPECT_EQ(symbols.size(), 92u);
   EXPECT_STREQ(element(57).symbol, "La");
   EXPECT_NEAR(element("La").mass, 138.90547, 1e-9);
-  EXPECT_THAT(error_of([] { (void)element(93); }), HasSubstr("Z = 93"));
-  EXPECT_THAT(error_of([] { (void)element("Xx"); }), HasSubstr("unknown element 'Xx'"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { (void)element(93); }), HasSubstr("Z = 93"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { (void)element("Xx"); }), HasSubstr("unknown element 'Xx'"));
   EXPECT_THROW((void)element("CO"), InvalidArgument);  // case matters
 }
 
@@ -99,7 +91,7 @@ TEST(FormFactor, AgreesWithXraylibWithinTheKnownHighQDifference) {
     EXPECT_GT(d, 0.01) << q;
     EXPECT_LT(d, 0.03) << q;
   }
-  EXPECT_THAT(error_of([] { (void)form_factor(8, 80.0); }), HasSubstr("outside the range"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { (void)form_factor(8, 80.0); }), HasSubstr("outside the range"));
   EXPECT_THROW((void)form_factor(8, -1.0), InvalidArgument);
 }
 
@@ -165,19 +157,19 @@ TEST(Composition, ParsesTheFormulasUsersWrite) {
 }
 
 TEST(Composition, BadFormulasGiveClearErrors) {
-  EXPECT_THAT(error_of([] { Composition c("La65Xx25Al10"); }), HasSubstr("unknown element 'Xx' at position 5"));
-  EXPECT_THAT(error_of([] { Composition c(""); }), HasSubstr("composition is empty"));
-  EXPECT_THAT(error_of([] { Composition c("   "); }), HasSubstr("composition is empty"));
-  EXPECT_THAT(error_of([] { Composition c("La0Co0"); }), HasSubstr("sum to zero"));
-  EXPECT_THAT(error_of([] { Composition c("(TiZr0.5O"); }), HasSubstr("missing ')'"));
-  EXPECT_THAT(error_of([] { Composition c("TiZr)0.5O"); }), HasSubstr("without a matching '('"));
-  EXPECT_THAT(error_of([] { Composition c("La6.5.1"); }), HasSubstr("malformed amount '6.5.1'"));
-  EXPECT_THAT(error_of([] { Composition c("2La"); }), HasSubstr("a number must follow an element"));
-  EXPECT_THAT(error_of([] { Composition c("mg2SiO4"); }), HasSubstr("capital letter"));
-  EXPECT_THAT(error_of([] { Composition c("La-Co"); }), HasSubstr("unexpected character '-'"));
-  EXPECT_THAT(error_of([] { Composition c("Mg2()O"); }), HasSubstr("empty parentheses"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("La65Xx25Al10"); }), HasSubstr("unknown element 'Xx' at position 5"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c(""); }), HasSubstr("composition is empty"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("   "); }), HasSubstr("composition is empty"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("La0Co0"); }), HasSubstr("sum to zero"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("(TiZr0.5O"); }), HasSubstr("missing ')'"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("TiZr)0.5O"); }), HasSubstr("without a matching '('"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("La6.5.1"); }), HasSubstr("malformed amount '6.5.1'"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("2La"); }), HasSubstr("a number must follow an element"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("mg2SiO4"); }), HasSubstr("capital letter"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("La-Co"); }), HasSubstr("unexpected character '-'"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([] { Composition c("Mg2()O"); }), HasSubstr("empty parentheses"));
   const Composition m("Mg2SiO4");
-  EXPECT_THAT(error_of([&] { (void)number_density_from_mass_density(-2.9, m); }), HasSubstr("mass density = -2.9"));
+  EXPECT_THAT(libpdf::test::error_of<InvalidArgument>([&] { (void)number_density_from_mass_density(-2.9, m); }), HasSubstr("mass density = -2.9"));
   EXPECT_THROW((void)number_density_from_mass_density(2.9, Composition()), InvalidArgument);
 }
 

@@ -592,8 +592,8 @@ alignas(16) constexpr std::uint8_t kFullShuffle[5][16] = {
 #undef Z
 
 // The same kernel with AVX2: a pixel's (up to) 4 weights become one vector by a byte shuffle chosen by its bin
-// count, and its 4 bins of Σc·x and Σc²·var are each updated by one 32-byte read-add-write. About half the
-// instructions of the portable kernel; results agree with it to rounding (FMA).
+// count, and its 4 bins of Σc·x and Σc²·var are each updated by one 32-byte read-add-write. Measured about twice
+// as fast as the portable kernel (2048², bbox, one thread: 30.6 -> 15.7 ms); results agree with it to rounding (FMA).
 template <class T, Splitting S, ErrorModel E, bool HasReject>
 __attribute__((target("avx2,fma"))) void accumulate_avx2(const Integrator::Impl& P, std::size_t c, const T* frame,
                                                           const detail::Validity<T>& validity,

@@ -728,9 +728,9 @@ std::optional<std::string> metadata_value(const TextTable& t, std::initializer_l
   return std::nullopt;
 }
 
-// "20 K/min", "20.0 °C/min", "0.5 K/s", "3 K min-1", "20" (K/min). nullopt when unreadable.
-std::optional<double> parse_rate_K_per_min(const std::string& text) {
-  std::string s = normalize(text);
+// A positive number at the start of @p s and the text after it ("20 K/min" -> 20, " K/min"); nullopt when
+// there is none.
+std::optional<std::pair<double, std::string>> leading_positive_number(const std::string& s) {
   std::size_t i = 0;
   while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) != 0 || s[i] == '.' || s[i] == 'e' ||
                           s[i] == '-' || s[i] == '+')) {
@@ -738,7 +738,16 @@ std::optional<double> parse_rate_K_per_min(const std::string& text) {
   }
   double v = 0;
   if (i == 0 || !parse_number(s.substr(0, i), false, v) || !(v > 0)) return std::nullopt;
-  std::string unit = s.substr(i);
+  return std::make_pair(v, s.substr(i));
+}
+
+// "20 K/min", "20.0 °C/min", "0.5 K/s", "3 K min-1", "20" (K/min). nullopt when unreadable.
+std::optional<double> parse_rate_K_per_min(const std::string& text) {
+  std::string s = normalize(text);
+  const auto lead = leading_positive_number(s);
+  if (!lead) return std::nullopt;
+  const double v = lead->first;
+  std::string unit = lead->second;
   unit.erase(std::remove(unit.begin(), unit.end(), ' '), unit.end());
   if (unit.empty() || unit == "k/min" || unit == "c/min" || unit == "kmin 1" || unit == "kmin1" || unit == "kmin-1" ||
       unit == "cmin-1" || unit == "k/mn") {
@@ -751,14 +760,10 @@ std::optional<double> parse_rate_K_per_min(const std::string& text) {
 
 std::optional<double> parse_mass_mg(const std::string& text) {
   std::string s = normalize(text);
-  std::size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) != 0 || s[i] == '.' || s[i] == 'e' ||
-                          s[i] == '-' || s[i] == '+')) {
-    ++i;
-  }
-  double v = 0;
-  if (i == 0 || !parse_number(s.substr(0, i), false, v) || !(v > 0)) return std::nullopt;
-  std::string unit = s.substr(i);
+  const auto lead = leading_positive_number(s);
+  if (!lead) return std::nullopt;
+  const double v = lead->first;
+  std::string unit = lead->second;
   unit.erase(std::remove(unit.begin(), unit.end(), ' '), unit.end());
   if (unit.empty() || unit == "mg") return v;
   if (unit == "g") return v * 1e3;
@@ -769,14 +774,10 @@ std::optional<double> parse_mass_mg(const std::string& text) {
 
 std::optional<double> parse_frequency_Hz(const std::string& text) {
   std::string s = trim(text);
-  std::size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) != 0 || s[i] == '.' || s[i] == 'e' ||
-                          s[i] == '-' || s[i] == '+')) {
-    ++i;
-  }
-  double v = 0;
-  if (i == 0 || !parse_number(s.substr(0, i), false, v) || !(v > 0)) return std::nullopt;
-  const std::string unit = trim(s.substr(i));
+  const auto lead = leading_positive_number(s);
+  if (!lead) return std::nullopt;
+  const double v = lead->first;
+  const std::string unit = trim(lead->second);
   if (unit.empty()) return v;
   const auto u = parse_unit(unit);
   if (!u || u->quantity != Quantity::frequency) return std::nullopt;
