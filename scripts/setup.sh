@@ -8,7 +8,9 @@ libfftw3-dev libhdf5-dev libeigen3-dev libspdlog-dev libfmt-dev
 libgtest-dev libgmock-dev libbenchmark-dev libtiff-dev libtiff-tools
 libxrl-dev bitshuffle libcli11-dev libtomlplusplus-dev
 python3 python3-numpy python3-h5py python3-pyfai python3-fabio python3-scipy
-gnuplot-nox"
+gnuplot-nox
+pybind11-dev python3-dev python3-pytest python3-matplotlib doxygen
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

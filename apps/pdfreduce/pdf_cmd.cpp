@@ -39,6 +39,7 @@ struct PdfArgs {
   std::string normalization;
   std::optional<double> qmin, qmax, qmaxinst, qstep;
   double rpoly = 0.9;
+  std::string adhoc_fit = "q";
   double highq_qmin = 3.0;
   std::string highq_weight;
   std::string window;
@@ -141,6 +142,7 @@ void run_pdf(const PdfArgs& a, const GlobalOptions& global) {
   o.highq_qmin = a.highq_qmin;
   o.highq_weight = libpdf::parse_highq_weight(a.highq_weight);
   o.rpoly = a.rpoly;
+  o.adhoc_fit = libpdf::parse_adhoc_fit(a.adhoc_fit);
   o.convention = libpdf::parse_convention(a.convention);
   o.extrapolation = libpdf::parse_extrapolation(a.extrapolation);
   o.low_r_iterations = a.low_r_iterations;
@@ -301,6 +303,11 @@ Command add_pdf_command(CLI::App& parent, const GlobalOptions& global) {
   app->add_option("--rpoly", a.rpoly, "adhoc: polynomial degree n = round(rpoly qmaxinst / pi) (A)")
       ->capture_default_str()
       ->check(positive_number());
+  app->add_option("--adhoc-fit", a.adhoc_fit,
+                  "adhoc: fit the polynomial to F(q) (q, PDFgetX3) or choose it so that G(r) is linear below --rc "
+                  "(lowr; fits rho0 too, needs --rc)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"q", "lowr"}));
   app->add_option("--highq-qmin", a.highq_qmin, "highq and adhoc: fit alpha over q above this (1/A)")
       ->capture_default_str()
       ->check(non_negative_number());

@@ -44,10 +44,22 @@ LIBPDF_API const char* normalization_name(Normalization n);
 /// Parses "highq", "kmn" or "adhoc" (also "high_q", "krogh-moe-norman", "ad_hoc"). @throws InvalidArgument.
 LIBPDF_API Normalization parse_normalization(const std::string& name);
 
+/// How the ad hoc polynomial q·P(q) is chosen.
+enum class AdhocFit {
+  q_space,  ///< PDFgetX3: least squares of q·P(q) to F(q) over [qmin, qmaxinst]
+  low_r     ///< the polynomial (and a slope s) that make G(r) = −s·r on (0, low_r_cutoff]; s = 4πρ₀ is fitted,
+            ///< so no density is needed (docs/pdf.md)
+};
+/// "q" or "lowr".
+LIBPDF_API const char* adhoc_fit_name(AdhocFit f);
+/// Parses "q" (also "q_space", "qspace") or "lowr" (also "low_r", "low-r"). @throws InvalidArgument.
+LIBPDF_API AdhocFit parse_adhoc_fit(const std::string& name);
+
 /// Weight of the high-q fit.
 enum class HighQWeight { none, q, q2 };
 /// "1", "q" or "q2".
 LIBPDF_API const char* highq_weight_name(HighQWeight w);
+/// Parses "1", "q" or "q2" (also "none", "q^2"). @throws InvalidArgument listing the accepted names.
 LIBPDF_API HighQWeight parse_highq_weight(const std::string& name);
 
 /// Normalisation of the total structure factor.
@@ -57,6 +69,7 @@ enum class StructureFactorConvention {
 };
 /// "faber-ziman" or "ashcroft-langreth".
 LIBPDF_API const char* convention_name(StructureFactorConvention c);
+/// Parses "faber-ziman" or "ashcroft-langreth". @throws InvalidArgument listing the accepted names.
 LIBPDF_API StructureFactorConvention parse_convention(const std::string& name);
 
 /// S(q) below qmin, where nothing was measured.
@@ -67,6 +80,7 @@ enum class LowQExtrapolation {
 };
 /// "none", "zero" or "linear".
 LIBPDF_API const char* extrapolation_name(LowQExtrapolation e);
+/// Parses "none", "zero" or "linear". @throws InvalidArgument listing the accepted names.
 LIBPDF_API LowQExtrapolation parse_extrapolation(const std::string& name);
 
 /// Every choice of a reduction. Defaults are written in; validate() reports every bad field at once.
@@ -86,6 +100,7 @@ struct LIBPDF_API ReductionOptions {
   double highq_qmin = 3.0;                              ///< High-q fit over q > this (1/Å, < qmax).
   HighQWeight highq_weight = HighQWeight::q;            ///< Weight of the high-q fit.
   double rpoly = 0.9;  ///< Ad hoc: polynomial degree n = round(rpoly·qmaxinst/π) (Å, > 0).
+  AdhocFit adhoc_fit = AdhocFit::q_space;  ///< Ad hoc: how the polynomial is fitted (low_r needs low_r_cutoff).
   StructureFactorConvention convention = StructureFactorConvention::faber_ziman;  ///< S(q), F(q), G(r) normalisation.
   LowQExtrapolation extrapolation = LowQExtrapolation::linear;                    ///< S below qmin.
 
@@ -93,8 +108,14 @@ struct LIBPDF_API ReductionOptions {
   std::optional<double> low_r_cutoff;      ///< r_c (Å, > 0): g(r) = 0 below it (≈1.4 oxides, 2.2–2.5 La glasses).
   bool optimize_background_scale = false;  ///< Optimise b (needs a background, low_r_cutoff, a density).
   bool optimize_density = false;           ///< Optimise ρ₀ (needs low_r_cutoff and a starting density).
-  std::optional<double> background_scale_min, background_scale_max;  ///< Bounds of b; default 0.5 b and 1.5 b.
-  std::optional<double> density_min, density_max;  ///< Bounds of ρ₀ (atoms/Å³); default 0.5 ρ₀ and 1.5 ρ₀.
+  /// Bounds of b; default 0.5 b and 1.5 b.
+  ///@{
+  std::optional<double> background_scale_min, background_scale_max;
+  ///@}
+  /// Bounds of ρ₀ (atoms/Å³); default 0.5 ρ₀ and 1.5 ρ₀.
+  ///@{
+  std::optional<double> density_min, density_max;
+  ///@}
   int optimize_max_evaluations = 300;              ///< Budget of the Nelder–Mead optimiser (> 0).
 
   double rmin = 0.0;                             ///< G(r) grid start (Å, multiple of rstep).
@@ -113,9 +134,15 @@ struct LIBPDF_API ReductionOptions {
 struct ReductionResult {
   ReductionOptions options;  ///< The options as given.
   // Resolved parameters.
-  double qmin = 0, qmax = 0, qmaxinst = 0;  ///< Band used (1/Å).
+  /// Band used (1/Å).
+  ///@{
+  double qmin = 0, qmax = 0, qmaxinst = 0;
+  ///@}
   double qstep = 0;                         ///< Δq of the grid.
-  double data_qmin = 0, data_qmax = 0;      ///< Extent of the measured pattern.
+  /// Extent of the measured pattern.
+  ///@{
+  double data_qmin = 0, data_qmax = 0;
+  ///@}
   bool resampled = false;                   ///< The pattern was interpolated onto the grid (always, unless its q
                                             ///< points coincide with the grid's).
   double alpha = 0;                         ///< Normalisation factor α.
@@ -124,6 +151,7 @@ struct ReductionResult {
   std::optional<double> number_density;     ///< ρ₀ used (atoms/Å³); optimised if asked.
   int adhoc_degree = 0;                     ///< Degree n of q·P(q) (ad hoc).
   std::vector<double> adhoc_coefficients;   ///< c_1..c_n of q·P(q) = Σ c_k q^k (ad hoc).
+  std::optional<double> adhoc_density;      ///< ρ₀ = s/(4π) from the slope of the low-r ad hoc fit (atoms/Å³).
   int low_r_iterations = 0;                 ///< Eggert/Kaplow iterations done.
   std::optional<double> low_r_residual;  ///< ∫₀^{r_c} [G + 4πρ₀r]² dr of the final S(q) (Å⁻³), when r_c and ρ₀ known.
   int optimizer_evaluations = 0;  ///< Reductions the optimiser ran.
@@ -131,14 +159,35 @@ struct ReductionResult {
 
   std::vector<double> q;                            ///< Grid 0..qmax.
   std::size_t first_measured = 0;                   ///< Index of the first measured q (below: extrapolated).
-  std::vector<double> iq, iq_sigma;                 ///< I_c = I_s − b·I_bkg on the grid (0 below qmin).
-  std::vector<double> f2_mean, f_mean_sq, compton;  ///< ⟨f²⟩, ⟨f⟩², I_inc on the grid.
-  std::vector<double> sq, sq_sigma;                 ///< S(q) in the chosen convention.
-  std::vector<double> fq, fq_sigma;                 ///< F(q) = q[S(q) − 1] (1/Å).
+  /// I_c = I_s − b·I_bkg on the grid (0 below qmin), and its σ.
+  ///@{
+  std::vector<double> iq, iq_sigma;
+  ///@}
+  /// ⟨f²⟩, ⟨f⟩², I_inc on the grid.
+  ///@{
+  std::vector<double> f2_mean, f_mean_sq, compton;
+  ///@}
+  /// S(q) in the chosen convention, and its σ.
+  ///@{
+  std::vector<double> sq, sq_sigma;
+  ///@}
+  /// F(q) = q[S(q) − 1] (1/Å), and its σ.
+  ///@{
+  std::vector<double> fq, fq_sigma;
+  ///@}
   std::vector<double> r;                            ///< rmin:rstep:rmax.
-  std::vector<double> gr, gr_sigma;                 ///< G(r) (1/Å²), with the window.
-  std::vector<double> pair_gr, pair_gr_sigma;       ///< g(r) = 1 + G_FZ/(4πρ₀r) (empty without ρ₀; g(0) := 0).
-  std::vector<double> rdf, rdf_sigma;               ///< RDF(r) = 4πρ₀r²g(r) (1/Å; empty without ρ₀).
+  /// G(r) (1/Å²), with the window, and its σ.
+  ///@{
+  std::vector<double> gr, gr_sigma;
+  ///@}
+  /// g(r) = 1 + G_FZ/(4πρ₀r) and its σ (empty without ρ₀; g(0) := 0).
+  ///@{
+  std::vector<double> pair_gr, pair_gr_sigma;
+  ///@}
+  /// RDF(r) = 4πρ₀r²g(r) and its σ (1/Å; empty without ρ₀).
+  ///@{
+  std::vector<double> rdf, rdf_sigma;
+  ///@}
 };
 
 /// A pattern subtracted from the sample with a scale: the sample environment, the empty container, ...

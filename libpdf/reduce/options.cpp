@@ -40,6 +40,24 @@ Normalization parse_normalization(const std::string& name) {
                         "' (expected highq: high-q fit, kmn: Krogh-Moe/Norman sum rule, adhoc: PDFgetX3-style)");
 }
 
+const char* adhoc_fit_name(AdhocFit f) {
+  switch (f) {
+    case AdhocFit::q_space:
+      return "q";
+    case AdhocFit::low_r:
+      return "lowr";
+  }
+  return "unknown";
+}
+
+AdhocFit parse_adhoc_fit(const std::string& name) {
+  if (name == "q" || name == "q_space" || name == "qspace") return AdhocFit::q_space;
+  if (name == "lowr" || name == "low_r" || name == "low-r") return AdhocFit::low_r;
+  throw InvalidArgument("unknown ad hoc fit '" + name +
+                        "' (expected q: polynomial fitted to F(q), PDFgetX3; lowr: polynomial chosen so that G(r) "
+                        "is linear below low_r_cutoff)");
+}
+
 const char* highq_weight_name(HighQWeight w) {
   switch (w) {
     case HighQWeight::none:
@@ -146,6 +164,9 @@ void ReductionOptions::validate() const {
   }
   if (low_r_cutoff && !positive(*low_r_cutoff)) {
     bad.push_back("low_r_cutoff = " + num(*low_r_cutoff) + " (expected a finite value > 0, in A)");
+  }
+  if (normalization == Normalization::ad_hoc && adhoc_fit == AdhocFit::low_r && !low_r_cutoff) {
+    bad.push_back("adhoc_fit lowr needs low_r_cutoff (r_c: G(r) is made linear on (0, r_c])");
   }
   const bool optimize = optimize_background_scale || optimize_density;
   if ((low_r_iterations > 0 || optimize) && !low_r_cutoff) {

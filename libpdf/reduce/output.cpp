@@ -88,6 +88,10 @@ std::vector<HeaderEntry> reduction_header(const ReductionResult& r, const std::v
       c += exact(r.adhoc_coefficients[k]);
     }
     h.emplace_back("adhoc_coefficients", c + " (q P(q) = sum_k c_k q^k, k = 1..n)");
+    h.emplace_back("adhoc_fit", std::string(adhoc_fit_name(o.adhoc_fit)) +
+                                    (o.adhoc_fit == AdhocFit::low_r ? " (G(r) linear on (0, rcutoff])"
+                                                                    : " (least squares to F(q) on [qmin, qmaxinst])"));
+    if (r.adhoc_density) h.emplace_back("adhoc_density", exact(*r.adhoc_density) + " atoms/A^3 (low-r slope / 4 pi)");
   }
   h.emplace_back("convention", convention_name(o.convention));
   h.emplace_back("low_q_extrapolation", extrapolation_name(o.extrapolation));
