@@ -1,7 +1,9 @@
 // Reading and writing speed of libpdf's files:
 //  - read + decompress 2048 x 2048 uint16 frames (simulated PerkinElmer frames: realistic entropy) stored
-//    uncompressed, with shuffle + deflate (level 4), and with bitshuffle + LZ4 (Eiger's filter 32008), on
-//    1 and 2 reading threads (HDF5 calls are serialised process-wide, see libpdf/io/hdf5.hpp);
+//    uncompressed, with shuffle + deflate (level 1, as the bundled example), and with bitshuffle + LZ4 (Eiger's
+//    filter 32008), on 1 and 2 reading threads, through HDF5's filter pipeline (direct = 0: H5Dread, serialised
+//    process-wide, see libpdf/io/hdf5.hpp) and through direct chunk reads decompressed outside the HDF5 mutex
+//    (direct = 1: libpdf/io/chunk_codec.hpp), measured in the same run;
 //  - writing a 1000-frame NXazint1d result file of 3000 bins (I and sigma, a flush after every frame).
 // Reported: frames/s and bytes/s of decompressed data; the integrator for comparison runs at ~125 frames/s
 // on 2 cores for this frame size (docs/performance.md).
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "libpdf/io.hpp"
+#include "libpdf/io/chunk_codec.hpp"
 #include "libpdf/io/hdf5.hpp"
 #include "libpdf/nexus.hpp"
 #include "libpdf/simulate.hpp"
@@ -59,7 +62,7 @@ const std::vector<std::string>& series_files() {
       o.chunks = {1, kSide, kSide};
       if (variant == 1) {
         o.shuffle = true;
-        o.gzip_level = 4;
+        o.gzip_level = 1;
       }
       if (variant == 2) o.bitshuffle_lz4 = true;
       auto f = h5::File::create(path);
@@ -75,12 +78,14 @@ const std::vector<std::string>& series_files() {
 void read_frames(benchmark::State& state) {
   const int variant = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
+  const bool direct = state.range(2) != 0;
   if (variant == 2 && !h5::File::filter_available(h5::kBitshuffleFilter)) {
     state.SkipWithError("bitshuffle plugin missing: apt-get install bitshuffle");
     return;
   }
   const std::string path = series_files()[static_cast<std::size_t>(variant)];
   const std::shared_ptr<libpdf::FrameSource> src = libpdf::open_frames(path);
+  libpdf::detail::chunk::set_direct_reads(direct);
   for (auto _ : state) {
     std::atomic<std::size_t> next{0};
     auto work = [&] {
@@ -96,11 +101,13 @@ void read_frames(benchmark::State& state) {
   state.counters["MB/s"] = benchmark::Counter(static_cast<double>(kFrames * kSide * kSide * 2) / 1e6,
                                               benchmark::Counter::kIsIterationInvariantRate);
   state.counters["ratio"] = storage.front().compression_ratio;
-  state.SetLabel(variant == 0 ? "uncompressed" : variant == 1 ? "shuffle+deflate(4)" : "bitshuffle+LZ4");
+  state.SetLabel(std::string(variant == 0 ? "uncompressed" : variant == 1 ? "shuffle+deflate(1)" : "bitshuffle+LZ4") +
+                (direct ? ", direct chunk reads" : ", H5Dread"));
+  libpdf::detail::chunk::set_direct_reads(true);
 }
 BENCHMARK(read_frames)
-    ->ArgsProduct({{0, 1, 2}, {1, 2}})
-    ->ArgNames({"variant", "threads"})
+    ->ArgsProduct({{0, 1, 2}, {1, 2}, {0, 1}})
+    ->ArgNames({"variant", "threads", "direct"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(2.0);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -523,6 +524,40 @@ TEST(Hdf5Frames, DiscoveryWithoutCandidatesNamesTheFile) {
   h5::File::create(path).write_dataset("/x", std::vector<double>{1, 2, 3});
   expect_mentions(error_of<libpdf::IoError>([&] { libpdf::open_frames(path); }),
                   {path, "no frames dataset found", "pass the dataset path explicitly"});
+}
+
+// Link cycles (found by fuzz_hdf5: fuzz/regressions/fuzz_hdf5/*_cycle_timeout): groups holding a hard link back
+// to the root and a soft link to their own path. Discovery walked every path through them up to its depth
+// limit, a number of paths exponential in that limit (a hang here: 5 groups, each linking back, give 5^16);
+// it must visit each group once and find the frames sorted after all the cycles.
+TEST(Hdf5Frames, DiscoveryVisitsEachGroupOnceThroughLinkCycles) {
+  const std::string path = tmp_path("cycles.h5");
+  {
+    auto f = h5::File::create(path);
+    for (const char* name : {"a", "b", "c", "d", "e"}) {
+      auto g = f.create_group(std::string("/") + name);
+      g.create_hard_link("up", "/");
+      g.create_soft_link("self", std::string("/") + name);
+      g.create_group("inner").create_hard_link("back", std::string("/") + name);
+    }
+    const Image img = make_image(PixelType::u16, 4, 5, 3);
+    f.write_dataset("/z/frames", img.type(), {1, 4, 5}, img.data());
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto src = libpdf::open_frames(path);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(seconds, 5.0) << "discovery walked the link cycles";
+  expect_mentions(src->describe(), {"/z/frames"});
+  EXPECT_TRUE(same_image(src->read(0), make_image(PixelType::u16, 4, 5, 3)));
+  // Without any frames dataset, the same tree ends in the usual error, as quickly.
+  const std::string empty = tmp_path("cycles_empty.h5");
+  {
+    auto f = h5::File::create(empty);
+    auto g = f.create_group("/a");
+    g.create_hard_link("up", "/");
+    g.create_soft_link("self", "/a");
+  }
+  expect_mentions(error_of<libpdf::IoError>([&] { libpdf::open_frames(empty); }), {empty, "no frames dataset found"});
 }
 
 // =====================================================================================================

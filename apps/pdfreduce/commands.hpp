@@ -21,5 +21,13 @@ Command add_relax_command(CLI::App& parent, const GlobalOptions& global);
 Command add_dsc_command(CLI::App& parent, const GlobalOptions& global);
 /// `pdfreduce pdf`: a 1D pattern to S(q), F(q) and G(r) (.iq .sq .fq .gr files).
 Command add_pdf_command(CLI::App& parent, const GlobalOptions& global);
+/// `pdfreduce metrics`: structure metrics of a .gr/.sq file or of the frames of a result file.
+Command add_metrics_command(CLI::App& parent, const GlobalOptions& global);
+/// `pdfreduce onset`: where the trend of a metric along a series changes (two-segment fit).
+Command add_onset_command(CLI::App& parent, const GlobalOptions& global);
+/// `pdfreduce plot`: PNG figures through gnuplot (frames, temperature maps, metrics with their onset).
+Command add_plot_command(CLI::App& parent, const GlobalOptions& global);
+/// `pdfreduce run`: a whole series from one recipe file (frames -> I(q) -> S(q), G(r) -> metrics), resumable.
+Command add_run_command(CLI::App& parent, const GlobalOptions& global);
 
 }  // namespace pdfreduce

@@ -79,7 +79,8 @@ int run(int argc, char** argv) {
   std::vector<pdfreduce::Command> commands;
   for (auto add : {&pdfreduce::add_integrate_command, &pdfreduce::add_inspect_command,
                    &pdfreduce::add_simulate_command, &pdfreduce::add_relax_command,
-                   &pdfreduce::add_dsc_command, &pdfreduce::add_pdf_command}) {
+                   &pdfreduce::add_dsc_command, &pdfreduce::add_pdf_command, &pdfreduce::add_metrics_command,
+                   &pdfreduce::add_onset_command, &pdfreduce::add_plot_command, &pdfreduce::add_run_command}) {
     commands.push_back(add(app, global));
   }
 

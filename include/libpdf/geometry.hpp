@@ -46,7 +46,10 @@ struct LIBPDF_API Poni {
   double distance_m = 0;     ///< Sample to PONI distance L.
   double poni1_m = 0;        ///< PONI along the slow axis.
   double poni2_m = 0;        ///< PONI along the fast axis.
-  double rot1 = 0, rot2 = 0, rot3 = 0;  ///< Rotations, radians.
+  /// Rotations, radians.
+  ///@{
+  double rot1 = 0, rot2 = 0, rot3 = 0;
+  ///@}
   double wavelength_m = 0;   ///< Wavelength, metres (0 = not given).
 
   /// Wavelength in Å.
@@ -56,6 +59,7 @@ struct LIBPDF_API Poni {
 };
 
 /// Parses PONI text. Keys are case-insensitive, '#' starts a comment, the last duplicate wins.
+/// @param text the PONI text.
 /// @param source a name for error messages (e.g. the file path).
 LIBPDF_API Poni parse_poni(std::string_view text, std::string_view source = "<poni text>");
 /// Reads and parses a PONI file. Throws IoError if it cannot be read.
@@ -76,8 +80,11 @@ class LIBPDF_API Geometry {
   /// @throws InvalidArgument if the PONI is invalid or the detector shape is unknown and not given.
   Geometry(const Poni& poni, std::size_t rows = 0, std::size_t cols = 0);
 
+  /// The calibration.
   const Poni& poni() const { return poni_; }
+  /// Detector rows (slow axis).
   std::size_t rows() const { return rows_; }
+  /// Detector columns (fast axis).
   std::size_t cols() const { return cols_; }
 
   /// Lab-frame vector (t1, t2, t3) in metres of a point at fractional pixel coordinates (row, col);
@@ -98,9 +105,11 @@ class LIBPDF_API Geometry {
   /// Corners of pixel (i, j) in (2θ, χ), in the order (i,j), (i+1,j), (i+1,j+1), (i,j+1).
   PixelCorners corners_tth_chi(std::size_t i, std::size_t j) const;
 
-  /// Whole-detector arrays (row-major, rows*cols): 2θ (rad), χ (rad), q (1/Å) at pixel centres.
+  /// Whole-detector array (row-major, rows*cols) of 2θ (rad) at the pixel centres.
   std::vector<double> tth_array() const;
+  /// Whole-detector array (row-major, rows*cols) of χ (rad) at the pixel centres.
   std::vector<double> chi_array() const;
+  /// Whole-detector array (row-major, rows*cols) of q (1/Å) at the pixel centres.
   std::vector<double> q_array() const;
 
  private:
@@ -114,7 +123,10 @@ class LIBPDF_API Geometry {
 struct ModulePlacement {
   std::size_t row_offset = 0;  ///< First row of the module in the assembled image.
   std::size_t col_offset = 0;  ///< First column of the module in the assembled image.
-  std::size_t rows = 0, cols = 0;  ///< Module size.
+  /// Module size.
+  ///@{
+  std::size_t rows = 0, cols = 0;
+  ///@}
 };
 
 /// Assembles module frames (same type) into one image at the given placements; pixels no module

@@ -42,7 +42,9 @@ enum class Splitting {
   bbox,  ///< uniformly over [c − d, c + d], d = largest centre-to-corner distance (radial unit)
   full   ///< exact area overlap of the pixel quadrilateral (in radial × χ) with each bin
 };
+/// "none", "bbox" or "full".
 LIBPDF_API const char* splitting_name(Splitting s);
+/// Parses "none", "bbox" or "full"; throws InvalidArgument listing the accepted names.
 LIBPDF_API Splitting parse_splitting(const std::string& name);
 
 /// How σ of a bin is estimated.
@@ -51,12 +53,17 @@ enum class ErrorModel {
   poisson,   ///< var_i = max(raw_i, 1) + dark variance
   azimuthal  ///< spread of the normalised pixel values in the bin: σ² = Σ c²(s − Ī n)² / (Σ c n)²
 };
+/// "none", "poisson" or "azimuthal".
 LIBPDF_API const char* error_model_name(ErrorModel e);
+/// Parses "none", "poisson" or "azimuthal"; throws InvalidArgument listing the accepted names.
 LIBPDF_API ErrorModel parse_error_model(const std::string& name);
 
 /// A closed interval [lo, hi].
 struct Range {
+  /// Lower and upper end.
+  ///@{
   double lo = 0, hi = 0;
+  ///@}
 };
 
 /// Options of an integration plan. Defaults are written in; validate() reports every bad field at once.
@@ -93,8 +100,8 @@ struct Corrections {
 /// A 1D pattern with the per-bin sums it was made from, so patterns from several frames or panels
 /// merge exactly (merge()).
 struct Result1D {
-  RadialUnit unit = RadialUnit::q_A;
-  ErrorModel error_model = ErrorModel::poisson;
+  RadialUnit unit = RadialUnit::q_A;             ///< Radial unit of radial and radial_edges.
+  ErrorModel error_model = ErrorModel::poisson;  ///< How sigma and sum_variance were estimated.
   std::vector<double> radial;             ///< Bin centres (npt).
   std::vector<double> radial_edges;       ///< Bin edges (npt + 1).
   std::vector<double> intensity;          ///< scale·Σsignal / Σnormalisation (`empty` where count = 0).
@@ -140,7 +147,9 @@ class LIBPDF_API Integrator {
   /// geometry and corrections, an empty radial range or a plan in which every pixel is masked.
   Integrator(const Geometry& geometry, const IntegrationOptions& options, const Corrections& corrections = {});
   ~Integrator();
+  /// Moves the plan (the source is left empty).
   Integrator(Integrator&&) noexcept;
+  /// Moves the plan (the source is left empty).
   Integrator& operator=(Integrator&&) noexcept;
   Integrator(const Integrator&) = delete;
   Integrator& operator=(const Integrator&) = delete;
@@ -154,11 +163,15 @@ class LIBPDF_API Integrator {
   /// the surviving pixels with the plan's error model.
   Result1D sigma_clip(const ImageView& frame, const SigmaClipOptions& clip = {}) const;
 
+  /// Detector rows the plan expects.
   std::size_t rows() const;
+  /// Detector columns the plan expects.
   std::size_t cols() const;
+  /// The options the plan was built with.
   const IntegrationOptions& options() const;
   const std::vector<double>& radial() const;        ///< Bin centres.
   const std::vector<double>& radial_edges() const;  ///< Bin edges.
+  /// Size and build time of the plan.
   PlanStats stats() const;
   /// The (bin, weight) pairs of pixel (row, col): what the plan stores, for inspection and tests.
   std::vector<std::pair<std::size_t, double>> pixel_weights(std::size_t row, std::size_t col) const;
@@ -174,29 +187,41 @@ class LIBPDF_API Integrator {
 /// Options of a 2D (radial × χ) cake integration.
 struct LIBPDF_API CakeOptions : IntegrationOptions {
   std::size_t npt_azim = 360;  ///< Number of azimuthal bins over azimuth_range_deg (default −180..180).
+  /// Throws InvalidArgument naming every invalid field (those of IntegrationOptions and npt_azim).
   void validate() const;
 };
 
 /// A 2D cake: arrays are [npt_azim][npt_rad] row-major (χ slow, radial fast), as pyFAI's integrate2d.
 struct Result2D {
-  RadialUnit unit = RadialUnit::q_A;
+  RadialUnit unit = RadialUnit::q_A;   ///< Radial unit of radial.
+  /// Number of radial and azimuthal bins.
+  ///@{
   std::size_t npt_rad = 0, npt_azim = 0;
+  ///@}
   std::vector<double> radial;          ///< Radial bin centres (npt_rad).
   std::vector<double> azimuthal_deg;   ///< χ bin centres in degrees (npt_azim).
+  ///@{
+  /// Per bin, [npt_azim][npt_rad]: intensity, σ and the sums they were made from, as in Result1D.
   std::vector<double> intensity, sigma, sum_signal, sum_variance, sum_normalization, count;
+  ///@}
 };
 
 /// A 2D cake plan; same guarantees as Integrator.
 class LIBPDF_API CakeIntegrator {
  public:
+  /// Builds the plan. @throws InvalidArgument as Integrator's constructor.
   CakeIntegrator(const Geometry& geometry, const CakeOptions& options, const Corrections& corrections = {});
   ~CakeIntegrator();
+  /// Moves the plan (the source is left empty).
   CakeIntegrator(CakeIntegrator&&) noexcept;
+  /// Moves the plan (the source is left empty).
   CakeIntegrator& operator=(CakeIntegrator&&) noexcept;
   CakeIntegrator(const CakeIntegrator&) = delete;
   CakeIntegrator& operator=(const CakeIntegrator&) = delete;
 
+  /// Integrates one frame into the cake. @throws InvalidArgument on a shape mismatch.
   Result2D integrate(const ImageView& frame) const;
+  /// Size and build time of the plan.
   PlanStats stats() const;
 
   struct Impl;

@@ -23,7 +23,9 @@ class LIBPDF_API FrameSource {
   virtual ~FrameSource() = default;
   /// Number of frames.
   virtual std::size_t size() const = 0;
+  /// Rows of every frame (slow axis).
   virtual std::size_t rows() const = 0;
+  /// Columns of every frame (fast axis).
   virtual std::size_t cols() const = 0;
   /// Element type of the frames as stored.
   virtual PixelType type() const = 0;
@@ -34,8 +36,8 @@ class LIBPDF_API FrameSource {
 };
 
 /// Opens a TIFF (all pages/directories are frames) or an HDF5/NeXus file. For HDF5, @p dataset is the
-/// path of a 2-D or 3-D dataset; when empty it is discovered (NeXus @default → NXentry @default →
-/// NXdata @signal, then an NXdetector's `data`, then the first dataset of rank 2 or 3 holding one of
+/// path of a 2-D or 3-D dataset; when empty it is discovered (NeXus \@default → NXentry \@default →
+/// NXdata \@signal, then an NXdetector's `data`, then the first dataset of rank 2 or 3 holding one of
 /// the six PixelTypes, depth-first in sorted-name order; external links are followed). The format is
 /// told by the file's signature, not its name. A DESY Lambda module file is opened as
 /// the assembled series of all its modules and parts (see open_lambda_series) when @p dataset is empty;
@@ -61,9 +63,9 @@ LIBPDF_API std::vector<std::uint8_t> read_mask(const std::string& path, const st
 
 /// A mask with its shape: rows*cols bytes (row-major), 1 = masked, 0 = valid.
 struct MaskImage {
-  std::size_t rows = 0;
-  std::size_t cols = 0;
-  std::vector<std::uint8_t> values;
+  std::size_t rows = 0;              ///< Rows of the mask.
+  std::size_t cols = 0;              ///< Columns of the mask.
+  std::vector<std::uint8_t> values;  ///< rows*cols values, row-major, 1 = masked.
 };
 
 /// read_mask with the shape. TIFF: page 0, any integer (8..64-bit) or float samples, non-zero = masked.
@@ -88,9 +90,9 @@ LIBPDF_API bool is_hdf5_file(const std::string& path);
 
 /// A Python-style selection of frames: start, stop (exclusive; unset = to the end), step (>= 1).
 struct FrameRange {
-  std::size_t start = 0;
-  std::optional<std::size_t> stop;
-  std::size_t step = 1;
+  std::size_t start = 0;            ///< First frame (0-based).
+  std::optional<std::size_t> stop;  ///< One past the last frame; unset = to the end.
+  std::size_t step = 1;             ///< Take every step-th frame (>= 1).
 };
 
 /// The frames of @p source selected by @p range, renumbered 0..n−1 (describe() names the range). A stop
@@ -114,7 +116,7 @@ struct OpenOptions {
 LIBPDF_API std::unique_ptr<FrameSource> open_frames(const std::string& path, const OpenOptions& options);
 
 /// Whether @p path is a Dectris Eiger master file: HDF5 with /entry/data/data_NNNNNN links (usually
-/// external links to <prefix>_data_NNNNNN.h5).
+/// external links to `<prefix>_data_NNNNNN.h5`).
 LIBPDF_API bool is_eiger_master(const std::string& path);
 
 /// Opens a Dectris Eiger master file: the frames of every /entry/data/data_NNNNNN in number order as one
@@ -137,6 +139,7 @@ LIBPDF_API std::vector<std::string> expand_series_pattern(const std::string& pat
 /// All frames must share shape and type; that is checked on the first file and on every read, so a series
 /// of thousands of files opens without reading each one. @throws IoError naming the file and what differs.
 LIBPDF_API std::unique_ptr<FrameSource> open_tiff_series(const std::string& pattern);
+/// The same for an explicit list of @p files, in frame order.
 LIBPDF_API std::unique_ptr<FrameSource> open_tiff_series(const std::vector<std::string>& files);
 
 /// How a dark relates to the frames it is subtracted from.
@@ -148,7 +151,10 @@ struct DarkOptions {
 
 /// A dark ready to subtract: the mean of its frames, scaled to the data frames' sub-frame count.
 struct DarkImage {
+  /// Shape of the dark.
+  ///@{
   std::size_t rows = 0, cols = 0;
+  ///@}
   std::vector<float> pixels;    ///< mean dark × frame_summed/dark_summed (rows*cols); empty when already subtracted.
   std::vector<float> variance;  ///< Variance of `pixels` if the dark were Poisson counts: pixels·scale/n (for counting detectors).
   std::size_t frames = 0;       ///< Dark frames averaged.
@@ -177,9 +183,12 @@ struct FollowOptions {
 /// cleanly after the last complete frame. Not thread-safe (one follower per reading thread).
 class LIBPDF_API FrameFollower {
  public:
+  /// Follows the file or series @p path (any form open_frames takes); nothing is read until read() or available().
   explicit FrameFollower(std::string path, FollowOptions options = {});
   ~FrameFollower();
+  /// Moves the follower (the source is left empty).
   FrameFollower(FrameFollower&&) noexcept;
+  /// Moves the follower (the source is left empty).
   FrameFollower& operator=(FrameFollower&&) noexcept;
   FrameFollower(const FrameFollower&) = delete;
   FrameFollower& operator=(const FrameFollower&) = delete;
@@ -224,7 +233,7 @@ struct MetadataItem {
 /// temperature (one value per frame, or a single value). A value without a units attribute is taken in
 /// the NeXus default for that field (m, keV, angstrom, s, K, pixels) with a warning in the log.
 struct LIBPDF_API FileMetadata {
-  std::string file;
+  std::string file;                          ///< The file the metadata were read from.
   std::string detector;                      ///< The detector's description/model, if stored.
   std::optional<double> wavelength_A;        ///< Å.
   std::optional<double> energy_keV;          ///< keV (computed from the wavelength when only that is stored).
@@ -237,7 +246,7 @@ struct LIBPDF_API FileMetadata {
   std::optional<double> frame_time_s;        ///< Time between frames, s.
   std::optional<int> bit_depth;              ///< Counter bit depth (Eiger bit_depth_image).
   std::optional<double> sensor_thickness_m;  ///< m.
-  std::string sensor_material;
+  std::string sensor_material;               ///< Sensor material (e.g. "Si", "CdTe"), if stored.
   std::vector<double> temperature_K;         ///< Sample temperature per frame (one value for all, or empty).
   std::vector<MetadataItem> items;           ///< Everything found, as stored and converted.
 

@@ -16,6 +16,10 @@
 ///       pdf                  NXprocess @default = "gr" (only when the reduction went on to the PDF):
 ///                            sq, fq, gr (NXdata): S/F/G[nFrames, n], S/F/G_errors, q or r; alpha,
 ///                            number_density, background_scale [nFrames]; parameters (NXparameters)
+///       metrics              NXcollection (only with metric names): one [nFrames] float64 dataset per metric
+///                            key (metrics.hpp's metrics_table keys, σ under <key>_sigma), in row order of
+///                            integrated/I; parameters (NXparameters) with the metrics options
+///     /entry/reduction/input/recipe   the series recipe (TOML, canonical form) when the run came from one
 ///
 /// Arrays are chunked one frame per chunk and compressed (shuffle + deflate). Frames are appended one at
 /// a time; after each the file is flushed (H5Fflush), so a run that stops leaves a valid file holding
@@ -52,15 +56,15 @@ struct LIBPDF_API NexusResultInfo {
   double wavelength_A = 0;                   ///< > 0: instrument/monochromator/wavelength.
   std::string instrument_name = "unknown";   ///< instrument/name (the beamline, e.g. "PETRA III P02.1").
   std::string source_name = "unknown";       ///< instrument/source/name (e.g. "PETRA III, DESY").
-  std::string source_type = "Synchrotron X-ray Source";
-  std::string probe = "x-ray";
+  std::string source_type = "Synchrotron X-ray Source";  ///< instrument/source/type (an NXsource type value).
+  std::string probe = "x-ray";               ///< instrument/source/probe (an NXsource probe value).
   std::string sample_name;                   ///< sample/name.
   std::string chemical_formula;              ///< sample/chemical_formula.
   RadialUnit unit = RadialUnit::q_A;         ///< Unit of the radial axis.
   std::vector<double> radial;                ///< Bin centres (nRad > 0).
   std::vector<double> radial_edges;          ///< Bin edges (nRad + 1).
-  bool solid_angle_applied = true;
-  bool polarization_applied = false;
+  bool solid_angle_applied = true;           ///< The intensities were divided by the solid angle (/entry flag).
+  bool polarization_applied = false;         ///< They were corrected for polarisation (/entry flag).
   bool normalization_applied = true;         ///< I = Σ signal / Σ normalisation (libpdf always does this).
   bool monitor_applied = false;              ///< A monitor / normalisation factor k ≠ 1 was divided out.
   std::vector<Parameter> parameters;         ///< Every reduction parameter (reduction/input); keys [A-Za-z0-9_].
@@ -69,6 +73,10 @@ struct LIBPDF_API NexusResultInfo {
   std::vector<double> pdf_r;                 ///< r grid of G(r) (Å).
   std::vector<Parameter> pdf_parameters;     ///< Every PDF parameter (pdf/parameters).
   int gzip_level = 4;                        ///< Deflate level 0..9 of the per-frame arrays.
+  std::vector<std::string> metric_names;     ///< Metric keys: creates /entry/metrics (empty: no metrics group).
+  std::vector<Parameter> metrics_parameters; ///< The metrics options (metrics/parameters).
+  std::string recipe_text;                   ///< The recipe (reduction/input/recipe); not compared on resume.
+  std::string recipe_file;                   ///< Its path (attribute `filename` of input/recipe).
 
   /// Throws InvalidArgument naming every bad field (no bins, edges not nRad+1, no wavelength, pdf grids
   /// missing, a parameter key that is not a valid NeXus name).
@@ -85,9 +93,12 @@ LIBPDF_API NexusResultInfo nexus_info(const Poni& poni, const Integrator& integr
 
 /// One frame of the `pdf` part.
 struct PdfFrame {
-  std::vector<double> sq, sq_sigma;   ///< S(q) on pdf_q (σ may be empty: written as NaN).
-  std::vector<double> fq, fq_sigma;   ///< F(q) on pdf_q.
-  std::vector<double> gr, gr_sigma;   ///< G(r) on pdf_r.
+  std::vector<double> sq;             ///< S(q) on NexusResultInfo::pdf_q (pdf/sq/S).
+  std::vector<double> sq_sigma;       ///< σ of S(q) (pdf/sq/S_errors); may be empty: written as NaN.
+  std::vector<double> fq;             ///< F(q) = q[S(q) − 1] on pdf_q (1/Å; pdf/fq/F).
+  std::vector<double> fq_sigma;       ///< σ of F(q) (pdf/fq/F_errors); may be empty: written as NaN.
+  std::vector<double> gr;             ///< G(r) on NexusResultInfo::pdf_r (1/Å²; pdf/gr/G).
+  std::vector<double> gr_sigma;       ///< σ of G(r) (pdf/gr/G_errors); may be empty: written as NaN.
   double alpha = std::numeric_limits<double>::quiet_NaN();             ///< Normalisation α.
   double number_density = std::numeric_limits<double>::quiet_NaN();    ///< ρ₀ (1/Å³), NaN when not used.
   double background_scale = std::numeric_limits<double>::quiet_NaN();  ///< b.
@@ -105,11 +116,17 @@ class LIBPDF_API NexusResultWriter {
   /// IoError when the file exists but cannot be resumed (naming the first difference) or cannot be written.
   NexusResultWriter(const std::string& path, const NexusResultInfo& info, bool overwrite = false);
   ~NexusResultWriter();
+  /// Takes over the other writer's open file and state; the moved-from writer may only be destroyed or
+  /// assigned to.
   NexusResultWriter(NexusResultWriter&&) noexcept;
+  /// Takes over the other writer's open file and state. A file this writer still held is closed without
+  /// reporting errors (call close() first to see them); the moved-from writer may only be destroyed or
+  /// assigned to afterwards.
   NexusResultWriter& operator=(NexusResultWriter&&) noexcept;
   NexusResultWriter(const NexusResultWriter&) = delete;
   NexusResultWriter& operator=(const NexusResultWriter&) = delete;
 
+  /// The result file's path, as given to the constructor (its final name, not the temporary one).
   const std::string& path() const;
   /// Whether an existing file was opened to continue it.
   bool resumed() const;
@@ -121,13 +138,26 @@ class LIBPDF_API NexusResultWriter {
   bool has_frame(std::size_t source_index) const;
 
   /// Appends a frame: I and σ of @p pattern (its bins must equal the file's), the sample temperature
-  /// (NaN = unknown), and @p pdf when the file has a pdf part (required then). Flushes the file.
-  /// @throws InvalidArgument for a frame already in the file, wrong lengths or a missing pdf part.
+  /// (NaN = unknown), @p pdf when the file has a pdf part (required then) and @p metrics (one value per
+  /// metric name, in order) when the file has a metrics group (required then). Flushes the file.
+  /// @throws InvalidArgument for a frame already in the file, wrong lengths or a missing pdf part or metrics.
+  /// @throws IoError naming the file, the dataset and the system's reason ("No space left on device") when
+  /// the frame cannot be written, or before writing anything when it would not fit under the process's file
+  /// size limit (RLIMIT_FSIZE). After a write failed the file is left as the last frame's flush wrote it
+  /// (nothing more is flushed, so the frames before stay readable) and this writer refuses further frames;
+  /// a new writer on the same path resumes after them.
   void append(std::size_t source_index, const Result1D& pattern,
-              double temperature_K = std::numeric_limits<double>::quiet_NaN(), const PdfFrame* pdf = nullptr);
+              double temperature_K = std::numeric_limits<double>::quiet_NaN(), const PdfFrame* pdf = nullptr,
+              const std::vector<double>* metrics = nullptr);
   /// The same from arrays (nRad values each; @p sigma may be empty: written as NaN).
   void append(std::size_t source_index, const std::vector<double>& intensity, const std::vector<double>& sigma,
-              double temperature_K = std::numeric_limits<double>::quiet_NaN(), const PdfFrame* pdf = nullptr);
+              double temperature_K = std::numeric_limits<double>::quiet_NaN(), const PdfFrame* pdf = nullptr,
+              const std::vector<double>* metrics = nullptr);
+  /// The metrics of the frames in the file, row-major [frames()][metric names] (empty without metrics):
+  /// what a resumed run rebuilds its table from.
+  std::vector<double> stored_metrics() const;
+  /// The sample temperatures of the frames in the file [frames()].
+  std::vector<double> stored_temperatures() const;
   /// Flushes and closes (also done by the destructor, which cannot report errors).
   void close();
 
@@ -139,23 +169,47 @@ class LIBPDF_API NexusResultWriter {
 
 /// A result file read back (arrays of frames are row-major [frames][n]).
 struct NexusResult {
-  std::string path;
-  std::string title, program, version, date;
-  RadialUnit unit = RadialUnit::q_A;
-  double wavelength_A = 0;
-  std::string poni_text;
+  std::string path;                          ///< The file read (as given to read_nexus_result).
+  std::string title;                         ///< /entry/title.
+  std::string program;                       ///< reduction/program (NexusResultInfo::program of the writer).
+  std::string version;                       ///< reduction/version: "libpdf <version>" of the writing library.
+  std::string date;                          ///< reduction/date: when the file was created (ISO 8601, local
+                                             ///< time with its UTC offset).
+  RadialUnit unit = RadialUnit::q_A;         ///< Unit of the radial axis (its `units` attribute).
+  double wavelength_A = 0;                   ///< instrument/monochromator/wavelength (Å).
+  std::string poni_text;                     ///< The full PONI text (reduction/input/poni; "" when absent).
   std::vector<Parameter> parameters;         ///< reduction/input, as written.
-  std::vector<double> radial, radial_edges;
-  std::size_t frames = 0;
-  std::vector<std::size_t> frame_index;
-  std::vector<double> intensity, sigma;      ///< [frames][radial.size()]
-  std::vector<double> temperature_K;         ///< [frames]
-  std::string sample_name, chemical_formula;
-  bool has_pdf = false;
-  std::vector<Parameter> pdf_parameters;
-  std::vector<double> pdf_q, pdf_r;
-  std::vector<double> sq, sq_sigma, fq, fq_sigma, gr, gr_sigma;  ///< [frames][pdf_q or pdf_r]
-  std::vector<double> alpha, number_density, background_scale;   ///< [frames]
+  std::vector<double> radial;                ///< Bin centres (integrated/radial_axis, in @ref unit) [nRad].
+  std::vector<double> radial_edges;          ///< Bin edges (integrated/radial_axis_edges) [nRad + 1].
+  std::size_t frames = 0;                    ///< Committed frames: frame_index.size() (rows of an interrupted
+                                             ///< frame beyond it are not read).
+  std::vector<std::size_t> frame_index;      ///< Input frame index of each row, in file order [frames].
+  std::vector<double> intensity;             ///< I (integrated/I) [frames][radial.size()].
+  std::vector<double> sigma;                 ///< σ of I (integrated/I_errors; NaN where none was written),
+                                             ///< same shape.
+  std::vector<double> temperature_K;         ///< Sample temperature of each frame (K; NaN = unknown) [frames].
+  std::string sample_name;                   ///< sample/name.
+  std::string chemical_formula;              ///< sample/chemical_formula.
+  bool has_pdf = false;                      ///< The file has the `pdf` part; the pdf_* and S/F/G members below
+                                             ///< are empty without it.
+  std::vector<Parameter> pdf_parameters;     ///< pdf/parameters, as written.
+  std::vector<double> pdf_q;                 ///< q grid of sq and fq (pdf/sq/q, 1/Å).
+  std::vector<double> pdf_r;                 ///< r grid of gr (pdf/gr/r, Å).
+  std::vector<double> sq;                    ///< S(q) (pdf/sq/S) [frames][pdf_q.size()].
+  std::vector<double> sq_sigma;              ///< σ of S(q) (NaN where none was written), same shape.
+  std::vector<double> fq;                    ///< F(q) = q[S(q) − 1] (pdf/fq/F, 1/Å) [frames][pdf_q.size()].
+  std::vector<double> fq_sigma;              ///< σ of F(q) (NaN where none was written), same shape.
+  std::vector<double> gr;                    ///< G(r) (pdf/gr/G, 1/Å²) [frames][pdf_r.size()].
+  std::vector<double> gr_sigma;              ///< σ of G(r) (NaN where none was written), same shape.
+  std::vector<double> alpha;                 ///< Normalisation α of each frame (pdf/alpha) [frames].
+  std::vector<double> number_density;        ///< ρ₀ of each frame (pdf/number_density, 1/Å³; NaN when not
+                                             ///< used) [frames].
+  std::vector<double> background_scale;      ///< Background scale b of each frame (pdf/background_scale)
+                                             ///< [frames].
+  std::vector<std::string> metric_names;     ///< Keys of /entry/metrics (empty without it), in file order.
+  std::vector<double> metrics;               ///< [frames][metric_names.size()]
+  std::vector<Parameter> metrics_parameters; ///< metrics/parameters.
+  std::string recipe_text;                   ///< reduction/input/recipe ("" when absent).
 };
 
 /// Whether @p path is a result file libpdf wrote (an HDF5 file with /entry/definition = "NXazint1d" and

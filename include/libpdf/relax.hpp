@@ -23,12 +23,15 @@ namespace libpdf {
 
 /// A closed temperature interval [lo_K, hi_K].
 struct TemperatureRange {
+  /// Lower and upper end (K).
+  ///@{
   double lo_K = 0, hi_K = 0;
+  ///@}
 };
 
 /// A number with its standard uncertainty.
 struct ValueSigma {
-  double value = 0;
+  double value = 0;  ///< The value.
   double sigma = 0;  ///< One standard deviation; 0 when unknown.
 };
 
@@ -78,26 +81,26 @@ struct LIBPDF_API CurveReadOptions {
 struct DmaCurve {
   std::string source;                      ///< File name (or what the caller named the text).
   std::string sample;                      ///< Sample name from the header ("Sample: ..."), else empty.
-  std::vector<double> temperature_K;
+  std::vector<double> temperature_K;       ///< Temperature (K), strictly increasing.
   std::vector<double> tan_delta;           ///< Loss factor tan δ = E″/E′.
   std::vector<double> storage_modulus_Pa;  ///< E′ (or G′); empty when the file has none.
   std::vector<double> loss_modulus_Pa;     ///< E″ (or G″); empty when the file has none.
   std::optional<double> frequency_Hz;      ///< From a frequency column or the header.
-  std::optional<double> heating_rate_K_per_min;
+  std::optional<double> heating_rate_K_per_min;  ///< From the header, when given.
   std::vector<std::string> notes;          ///< How each column was recognised and converted, and assumptions made.
 };
 
 /// A DSC heating scan, temperature strictly increasing, heat flow endo up.
 struct DscCurve {
-  std::string source;
-  std::string sample;
-  std::vector<double> temperature_K;
+  std::string source;                      ///< File name (or what the caller named the text).
+  std::string sample;                      ///< Sample name from the header, else empty.
+  std::vector<double> temperature_K;       ///< Temperature (K), strictly increasing.
   std::vector<double> heat_flow;           ///< Endo up, in heat_flow_unit.
   std::string heat_flow_unit = "W/g";      ///< "W/g" (specific) or "W" (sample mass unknown).
   std::vector<double> time_s;              ///< Empty when the file has no time column.
   std::optional<double> heating_rate_K_per_min;  ///< Option, header, or the slope of T(t) when a time column exists.
-  std::optional<double> sample_mass_mg;
-  std::vector<std::string> notes;
+  std::optional<double> sample_mass_mg;   ///< Sample mass (mg), when given.
+  std::vector<std::string> notes;          ///< How each column was recognised and converted, and assumptions made.
 };
 
 /// Reads a DMA export: plain text or CSV (',', ';', tab or blank separated; decimal commas with ';' or tab),
@@ -131,6 +134,7 @@ enum class BackgroundModel {
 };
 /// "exponential" or "arrhenius".
 LIBPDF_API const char* background_model_name(BackgroundModel m);
+/// Parses "exponential" or "arrhenius". @throws InvalidArgument listing the accepted names.
 LIBPDF_API BackgroundModel parse_background_model(const std::string& name);
 
 /// Model of the β peak.
@@ -141,12 +145,13 @@ enum class PeakModel {
 };
 /// "gaussian" or "debye".
 LIBPDF_API const char* peak_model_name(PeakModel m);
+/// Parses "gaussian" or "debye". @throws InvalidArgument listing the accepted names.
 LIBPDF_API PeakModel parse_peak_model(const std::string& name);
 
 /// Options of the β-relaxation analysis. Defaults are written in; validate() reports every bad field at once.
 struct LIBPDF_API BetaFitOptions {
-  BackgroundModel background = BackgroundModel::exponential;
-  PeakModel peak = PeakModel::gaussian;
+  BackgroundModel background = BackgroundModel::exponential;  ///< Model of the background under the β peak.
+  PeakModel peak = PeakModel::gaussian;                       ///< Model of the β peak.
   std::optional<TemperatureRange> range;  ///< Fit range; default: from the first point up to where tan δ first
                                           ///< exceeds max_tan_delta (the α peak itself is not modelled).
   double max_tan_delta = 0.2;       ///< Upper end of the default range (> 0).
@@ -156,13 +161,14 @@ struct LIBPDF_API BetaFitOptions {
   double min_significance = 3.0;    ///< Criterion (b): the fitted height must be ≥ this × its σ (> 0).
   int max_iterations = 200;         ///< Levenberg–Marquardt iterations per start (> 0).
 
+  /// Throws InvalidArgument naming every invalid field and what was expected.
   void validate() const;
 };
 
 /// A fitted background + peak (or background only) model with its parameter covariance.
 struct LIBPDF_API BetaModelFit {
-  BackgroundModel background = BackgroundModel::exponential;
-  PeakModel peak = PeakModel::gaussian;
+  BackgroundModel background = BackgroundModel::exponential;  ///< Background model fitted.
+  PeakModel peak = PeakModel::gaussian;                       ///< Peak model fitted (when has_peak).
   bool has_peak = true;                  ///< false: background only (parameters 0..2).
   double reference_K = 0;                ///< T_ref of the background.
   Eigen::VectorXd parameters;            ///< Background c, a, w or E/k_B; then peak h, T_β, s or E/k_B.
@@ -171,7 +177,7 @@ struct LIBPDF_API BetaModelFit {
   double chi2 = 0;                       ///< Sum of squared residuals.
   double residual_rms = 0;               ///< √(χ²/(n − p)).
   std::size_t points = 0;                ///< Points fitted.
-  int iterations = 0;
+  int iterations = 0;                   ///< Levenberg–Marquardt iterations of the best start.
 
   double background_at(double T_K) const;  ///< B(T).
   double peak_at(double T_K) const;        ///< P(T) (0 without a peak).
@@ -192,8 +198,8 @@ struct BetaPeak {
 
 /// Result of fit_beta_relaxation().
 struct BetaRelaxation {
-  std::string source;
-  std::optional<double> frequency_Hz;
+  std::string source;                   ///< The curve's source (file name).
+  std::optional<double> frequency_Hz;   ///< The curve's frequency, when known.
   TemperatureRange range;               ///< Fit range used.
   std::size_t points = 0;               ///< Points in the range.
   double noise_sigma = 0;               ///< Noise σ of tan δ, from second differences (robust, MAD-based).
@@ -231,16 +237,21 @@ struct LIBPDF_API DscOptions {
                                   ///< away from the baseline slope (the median of dq/dT) (> 0).
   double min_peak_sigma = 8.0;    ///< An exotherm's depth must exceed this × the noise σ of the heat flow (> 0).
 
+  /// Throws InvalidArgument naming every invalid field and what was expected.
   void validate() const;
 };
 
 /// A straight line y = slope·(T − T0_K) + value_at_T0, fitted over a range, with its parameter covariance.
 struct FittedLine {
   double T0_K = 0;           ///< Centre of the fitted range (makes slope and value uncorrelated).
-  double value_at_T0 = 0;
-  double slope = 0;
+  double value_at_T0 = 0;    ///< The line at T0_K (heat-flow unit).
+  double slope = 0;          ///< Slope (heat-flow unit per K).
+  /// σ of value_at_T0 and of slope.
+  ///@{
   double value_sigma = 0, slope_sigma = 0;
+  ///@}
   TemperatureRange range;    ///< Where it was fitted.
+  /// The line at temperature @p T_K.
   double at(double T_K) const { return value_at_T0 + slope * (T_K - T0_K); }
 };
 
@@ -252,7 +263,10 @@ struct GlassTransition {
   ValueSigma end_K;            ///< Intersection of the inflectional tangent with the liquid line.
   double step_height = 0;      ///< Liquid minus glass line at the midpoint (heat-flow unit).
   std::optional<double> delta_cp;  ///< step_height / heating rate: J/(g·K) (or J/K); when the rate is known.
+  /// The glass line (below the step), the liquid line (above it) and the inflectional tangent.
+  ///@{
   FittedLine glass_line, liquid_line, tangent;
+  ///@}
 };
 
 /// An exothermic peak (a polyamorphous transition, crystallisation) integrated over a linear baseline.
@@ -260,20 +274,26 @@ struct ExothermicPeak {
   ValueSigma onset_K;          ///< Pre-peak baseline ∩ tangent at the leading edge's steepest point.
   double peak_K = 0;           ///< Extremum of the heat flow.
   ValueSigma end_K;            ///< Post-peak baseline ∩ tangent at the trailing edge's steepest point.
-  double start_K = 0, stop_K = 0;  ///< Integration limits (3.5 inflection half-widths either side of the peak).
+  /// Integration limits (3.5 inflection half-widths either side of the peak).
+  ///@{
+  double start_K = 0, stop_K = 0;
+  ///@}
   double height = 0;           ///< Baseline minus heat flow at the peak (heat-flow unit, > 0).
   std::optional<ValueSigma> enthalpy;  ///< ∫(baseline − heat flow) dT / heating rate: J/g (or J), exothermic positive.
-  FittedLine pre_baseline, post_baseline;  ///< Baseline within [start, stop]: the chord between them at the limits.
+  /// Baseline within [start, stop]: the chord between them at the limits.
+  ///@{
+  FittedLine pre_baseline, post_baseline;
+  ///@}
 };
 
 /// Result of analyze_dsc().
 struct DscAnalysis {
-  std::string source;
+  std::string source;                            ///< The curve's source (file name).
   std::string heat_flow_unit;                    ///< Of step and peak heights.
   std::string enthalpy_unit;                     ///< "J/g" or "J" (with heat_flow_unit "W").
   std::optional<double> heating_rate_K_per_min;  ///< Needed for enthalpies and Δc_p.
   double noise_sigma = 0;                        ///< Noise σ of the heat flow.
-  GlassTransition glass_transition;
+  GlassTransition glass_transition;              ///< T_g by the tangent construction.
   std::vector<ExothermicPeak> exotherms;         ///< In temperature order; the first above T_g is the transition peak.
   std::optional<ValueSigma> relaxation_enthalpy; ///< With DscOptions::relaxation_range.
   std::vector<std::string> notes;                ///< Choices made (windows, missing heating rate).
@@ -310,13 +330,17 @@ LIBPDF_API RelaxationSample make_relaxation_sample(const std::string& sample, st
 
 /// Weighted straight line y = intercept + slope·x.
 struct LIBPDF_API LineFit {
+  /// Slope and intercept with their σ.
+  ///@{
   ValueSigma slope, intercept;
+  ///@}
   double covariance = 0;       ///< cov(slope, intercept).
   double chi2 = 0;             ///< Weighted χ² (unweighted sum of squares when no σ was given).
   int dof = 0;                 ///< Points − 2.
   double r = 0;                ///< Pearson correlation of x and y.
-  std::size_t points = 0;
-  bool weighted = false;
+  std::size_t points = 0;      ///< Points fitted.
+  bool weighted = false;       ///< σ were given (χ² weighted).
+  /// The line at @p x.
   double at(double x) const { return intercept.value + slope.value * x; }
   double sigma_at(double x) const;  ///< σ of the line at x (from the covariance).
 };
@@ -330,8 +354,8 @@ LIBPDF_API LineFit fit_line(const std::vector<double>& x, const std::vector<doub
 
 /// One row of an annealing series, relative to the as-cast sample.
 struct AnnealingPoint {
-  std::string sample;
-  std::optional<double> annealing_K;
+  std::string sample;                             ///< Sample name.
+  std::optional<double> annealing_K;              ///< Annealing temperature (K); unset for the as-cast sample.
   std::optional<ValueSigma> delta_T_beta_K;       ///< T_β(T_a) − T_β(as-cast).
   std::optional<ValueSigma> relative_tan_delta;   ///< [tan δ(T_a) − tan δ(as-cast)] / tan δ(as-cast).
 };
@@ -354,7 +378,7 @@ LIBPDF_API AnnealingSeries analyze_annealing_series(const std::vector<Relaxation
 /// A table of text cells with one key column (the sample name). Numbers are written with 10 significant digits;
 /// an empty cell is a missing value.
 struct LIBPDF_API SampleTable {
-  std::string key = "sample";
+  std::string key = "sample";                     ///< Name of the key column.
   std::vector<std::string> columns;               ///< Other columns, in order.
   std::vector<std::string> samples;               ///< Key of each row (unique).
   std::vector<std::vector<std::string>> cells;    ///< cells[row][column].

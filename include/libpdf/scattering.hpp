@@ -47,17 +47,20 @@ class LIBPDF_API Composition {
  public:
   /// An empty composition (no element); reduce() rejects it.
   Composition() = default;
-  /// Parses a formula: element symbols each followed by an optional amount (integer or decimal, default
-  /// 1); parentheses group elements and multiply them by the amount after ")"; spaces are ignored;
-  /// an element that appears twice is merged. Examples: "La65Co25Al10", "Mg2SiO4", "(TiZr)0.5O",
-  /// "La0.65 Co0.25 Al0.1". @throws InvalidArgument for an unknown element, an empty formula,
-  /// unbalanced parentheses, a malformed number or a zero sum of amounts (the message shows where).
+  /// Parses a formula: element symbols each followed by an optional amount (integer or decimal, optionally
+  /// with a lower-case exponent as in "1e-5", which normalized_formula() writes for tiny fractions; default
+  /// 1); parentheses (nested at most 32 deep) group elements and multiply them by the amount after ")";
+  /// spaces are ignored; an element that appears twice is merged. Examples: "La65Co25Al10", "Mg2SiO4",
+  /// "(TiZr)0.5O", "La0.65 Co0.25 Al0.1". @throws InvalidArgument for an unknown element, an empty formula,
+  /// unbalanced parentheses, a malformed number, amounts whose product or sum is not finite, or a zero sum
+  /// of amounts (the message shows where).
   explicit Composition(const std::string& formula);
 
   /// The formula as given.
   const std::string& formula() const { return formula_; }
   /// Elements in order of first appearance.
   const std::vector<Component>& components() const { return components_; }
+  /// Whether the composition has no element.
   bool empty() const { return components_.empty(); }
   /// Mean atomic mass ⟨M⟩ = Σ c_a M_a in g/mol.
   double mean_mass() const;

@@ -46,7 +46,7 @@ struct LIBPDF_API PairModel {
   double number_density = 0;  ///< ρ₀ (atoms/Å³, > 0).
   double hole_radius_A = 0;   ///< r₀ of the excluded-volume step (Å, > 0).
   double hole_width_A = 0.1;  ///< w (Å, > 0, r₀/w ≥ 13).
-  std::vector<Shell> shells;
+  std::vector<Shell> shells;  ///< The terms s_k(r) of r[g(r) − 1], summed (any number; none: the step alone).
 
   /// g(r) (g(0) is the limit). Exact.
   double g(double r) const;
@@ -65,26 +65,55 @@ struct LIBPDF_API PairModel {
 
 /// Parameters of the bundled metallic-glass models (docs/files.md states every number and its reason).
 struct GlassModelOptions {
-  double transition_K = 450.0;  ///< Above it the medium-range order grows (Yang et al. 2022: about 450 K).
-  double end_K = 600.0;         ///< The growth is complete here (smoothstep between the two).
+  double transition_K = 450.0;  ///< T_c: above it the medium-range order grows (Yang et al. 2022: about 450 K).
+  double end_K = 600.0;         ///< The growth is complete here (see metallic_glass_progress).
   bool reference = false;       ///< La50Ni35Al15, the reference glass without the transition.
 };
 
-/// The model of La65Co25Al10 (or, with reference, La50Ni35Al15) at @p temperature_K. Below the
-/// transition only slow ageing and thermal broadening; above it the oscillations of G(r) in 5–17 Å grow
-/// and extend (coherence length 4.3 → 7 Å), S(q) maxima sharpen and a peak near q = 4.46 1/Å appears,
-/// while the first shell (r < 5 Å) changes only by thermal broadening. Illustrative parameters chosen to
-/// look like the published data (Yang et al., J. Chem. Phys. 157, 184504 (2022)), not a refined structure.
+/// Progress x ∈ [0, 1] of the polyamorphous change at @p temperature_K: 0 at and below transition_K (and for
+/// the reference glass), x = [1 − e^(−(T − T_c)/τ)] / (1 − e^(−2)) with τ = (end_K − T_c)/2 above it, 1 from
+/// end_K on. It starts with a finite slope (1.55 / (end_K − T_c) per K) so that the onset is a hinge.
+LIBPDF_API double metallic_glass_progress(double temperature_K, const GlassModelOptions& options = {});
+
+/// The model of La65Co25Al10 (or, with reference, La50Ni35Al15) at @p temperature_K. Below the transition
+/// only slow ageing and thermal broadening of the first shell (no shift: r1 stays within 0.003 Å, q1 within
+/// 0.005 1/Å over 310–600 K); above it, with metallic_glass_progress, the oscillations of G(r) in 5–17 Å grow and
+/// extend (fitted coherence length ≈ 4.3 → 7 Å), S(q) maxima 2–4 grow narrower and higher, and the shoulder at
+/// 4.46 1/Å becomes a resolved peak there. The reference glass has none of it: a single first S(q) peak
+/// (q1 ≈ 2.24 1/Å) and only ageing and thermal broadening. Illustrative parameters chosen to look like the
+/// published data (Yang et al., J. Chem. Phys. 157, 184504 (2022)), not a refined structure.
 LIBPDF_API PairModel metallic_glass_model(double temperature_K, const GlassModelOptions& options = {});
 
 /// Structure metrics of a model, read off its exact S(q) and G(r) (docs/conventions.md §3).
 struct ModelMetrics {
-  double q1 = 0, s_q1 = 0, fwhm_q1 = 0;  ///< First S(q) maximum: position (1/Å), height, full width at half (S−1).
-  double q2 = 0, s_q2 = 0, q3 = 0, s_q3 = 0, q4 = 0, s_q4 = 0;  ///< 2nd–4th maxima (positions, heights).
-  double s_446 = 0;                      ///< S(4.46 1/Å), where the new peak of the seed study appears.
-  double r1 = 0, g_r1 = 0;               ///< Highest G(r) in 2–5 Å (the principal first-shell peak).
-  double coordination = 0;               ///< ∫ 4πρ₀r²g(r) dr from 0 to the first minimum of r²g(r) after r1.
-  double mro_rms = 0;                    ///< RMS of G(r) over 5–17 Å (1/Å²), 0.01 Å grid.
+  double q1 = 0;       ///< First S(q) maximum: position (1/Å).
+  double s_q1 = 0;     ///< Its height S(q1).
+  double fwhm_q1 = 0;  ///< Its full width at half (S−1) (1/Å).
+  // Maxima 2–4: the highest S(q) maximum with q/q1 in [1.60, 1.93), [2.30, 2.80), [3.10, 3.60) (by place, so that
+  // a new peak does not renumber them); widths at half the prominence above the higher adjacent minimum
+  // (scipy.signal.peak_widths' convention). 0 when absent.
+  double q2 = 0;       ///< Maximum 2: position (1/Å).
+  double s_q2 = 0;     ///< Maximum 2: height.
+  double fwhm_q2 = 0;  ///< Maximum 2: width at half prominence (1/Å).
+  double q3 = 0;       ///< Maximum 3: position (1/Å).
+  double s_q3 = 0;     ///< Maximum 3: height.
+  double fwhm_q3 = 0;  ///< Maximum 3: width at half prominence (1/Å).
+  double q4 = 0;       ///< Maximum 4: position (1/Å).
+  double s_q4 = 0;     ///< Maximum 4: height.
+  double fwhm_q4 = 0;  ///< Maximum 4: width at half prominence (1/Å).
+  double q_new = 0;           ///< The new peak: highest S(q) maximum in 4.30–4.65 1/Å (0 when none; a shoulder is none).
+  double s_q_new = 0;         ///< Its height.
+  double prominence_new = 0;  ///< Its prominence above the higher adjacent minimum.
+  double s_446 = 0;         ///< S(4.46 1/Å), where the new peak of the seed study appears.
+  double s_446_excess = 0;  ///< S(4.46) − ½[S(4.16) + S(4.76)]: the bump over a straight baseline.
+  double r1 = 0;            ///< Highest G(r) in 2–5 Å (the principal first-shell peak), parabola-refined (Å).
+  double g_r1 = 0;          ///< G(r1) (1/Å²).
+  double coordination = 0;  ///< ∫ 4πρ₀r²g(r) dr from 0 to the first minimum of r²g(r) after r1.
+  double mro_rms = 0;       ///< RMS of G(r) over 5–17 Å (1/Å²), 0.01 Å grid.
+  /// Envelope of G(r) over 5–17 Å (0.01 Å grid): least-squares fit of A·e^(−r/ξ)·sin(Q_m r + φ) (A, φ linear;
+  /// Q_m in 1.5–3 1/Å and ξ in 1–50 Å searched): the coherence length ξ (Å).
+  double xi = 0;
+  double q_mro = 0;  ///< Q_m of that fit (1/Å).
 };
 /// Metrics of @p model (maxima refined by a parabola through the three highest grid points, Δq = 0.002).
 LIBPDF_API ModelMetrics model_metrics(const PairModel& model);
@@ -130,15 +159,22 @@ class LIBPDF_API Simulator {
   /// @throws InvalidArgument for an invalid setup.
   explicit Simulator(SimulationSetup setup);
   ~Simulator();
+  /// Takes over the other simulator's precomputed detector; the moved-from object may only be destroyed or
+  /// assigned to.
   Simulator(Simulator&&) noexcept;
+  /// Releases this simulator and takes over the other's precomputed detector; the moved-from object may only
+  /// be destroyed or assigned to afterwards.
   Simulator& operator=(Simulator&&) noexcept;
   Simulator(const Simulator&) = delete;
   Simulator& operator=(const Simulator&) = delete;
 
+  /// The setup this simulator was built from (as given, after SimulationSetup::validate()).
   const SimulationSetup& setup() const;
   /// The same detector (geometry, flat, dark, defects: nothing is recomputed) with another sample.
   Simulator with_composition(const Composition& composition) const;
+  /// Detector rows (setup().poni.detector.rows): the height of every frame and per-pixel map.
   std::size_t rows() const;
+  /// Detector columns (setup().poni.detector.cols): the width of every frame and per-pixel map.
   std::size_t cols() const;
 
   /// The sample's intensity per atom in electron units on @p q: ⟨f⟩²(S − 1) + ⟨f²⟩ + I_inc (Compton).
@@ -179,13 +215,16 @@ struct LIBPDF_API ExampleOptions {
   std::string out_dir = "example";  ///< Created if missing.
   std::size_t size = 2048;          ///< Pixels per side: 2048 (200 µm), or a divisor of 2048 for a binned
                                     ///< detector of the same area (1024: 400 µm, 512: 800 µm).
-  double t_start_K = 310, t_stop_K = 600, t_step_K = 10;  ///< Temperatures (inclusive).
+  // One frame per temperature t_start_K, t_start_K + t_step_K, ... up to t_stop_K inclusive.
+  double t_start_K = 310;           ///< Temperature of the first frame (K, > 0).
+  double t_stop_K = 600;            ///< Last temperature (K, ≥ t_start_K; included when on the step grid).
+  double t_step_K = 10;             ///< Temperature step between frames (K, > 0; at most 10000 steps).
   bool reference = true;            ///< Also write the La50Ni35Al15 reference series.
   std::size_t dark_frames = 5;      ///< Frames in dark.h5.
   double count_time_s = 1.0;        ///< Exposure per frame.
   int gzip_level = 1;               ///< Deflate level of the frames (with byte shuffle).
-  std::uint64_t seed = 1;
-  int threads = 0;
+  std::uint64_t seed = 1;           ///< SimulationSetup::seed of noise, flat, dark, defects (same seed: same frames).
+  int threads = 0;                  ///< SimulationSetup::threads (0 = all cores); the frames do not depend on it.
   std::optional<Poni> poni;         ///< Another geometry (its detector needs rows, cols and pixel sizes); size
                                     ///< is then ignored.
   std::string composition;          ///< Another sample composition for the intensities (the structure model
@@ -202,7 +241,7 @@ struct ExampleFiles {
   std::string flat;       ///< flat.h5: the true flat field (float32, /entry/instrument/detector/data).
   std::string mask;       ///< mask.tif: beamstop + defects (int32, non-zero = masked).
   std::string poni;       ///< series.poni.
-  std::vector<double> temperatures_K;
+  std::vector<double> temperatures_K;  ///< Temperature of each frame (K), in frame order (both series).
   double seconds = 0;     ///< Wall time.
 };
 

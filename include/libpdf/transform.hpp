@@ -73,11 +73,14 @@ class LIBPDF_API BasicSineTransform {
   /// Builds the plan. @throws InvalidArgument for invalid options, NumericalError if FFTW cannot plan.
   explicit BasicSineTransform(const TransformOptions& options);
   ~BasicSineTransform();
+  /// Moves the plan (the source is left empty).
   BasicSineTransform(BasicSineTransform&&) noexcept;
+  /// Moves the plan (the source is left empty).
   BasicSineTransform& operator=(BasicSineTransform&&) noexcept;
   BasicSineTransform(const BasicSineTransform&) = delete;
   BasicSineTransform& operator=(const BasicSineTransform&) = delete;
 
+  /// The options the plan was built with.
   const TransformOptions& options() const;
   double q_step() const;               ///< Δq of the input grid (≤ options().qstep).
   std::size_t nq() const;              ///< Samples of F: q_j = jΔq, j = 0..nq−1.
@@ -90,14 +93,17 @@ class LIBPDF_API BasicSineTransform {
 
   /// G on the r grid from F on the q grid (F[0] is ignored: sin 0 = 0). @p F has nq() values, @p G nr().
   void forward(const T* F, T* G) const;
+  /// The same, returning G. @throws InvalidArgument unless @p F holds nq() values.
   std::vector<T> forward(const std::vector<T>& F) const;
   /// Many frames at once: @p F holds @p frames rows of nq() values, @p G receives rows of nr() values.
   /// Frames are shared among options().threads threads; results equal forward() row by row.
   void forward_batch(const T* F, std::size_t frames, T* G) const;
+  /// The same, returning the frames·nr() values of G. @throws InvalidArgument unless @p F holds frames·nq() values.
   std::vector<T> forward_batch(const std::vector<T>& F, std::size_t frames) const;
 
   /// σ_G on the r grid from σ_F on the q grid (independent q points; the window enters as M²).
   void forward_sigma(const T* sigma_F, T* sigma_G) const;
+  /// The same, returning σ_G. @throws InvalidArgument unless @p sigma_F holds nq() values.
   std::vector<T> forward_sigma(const std::vector<T>& sigma_F) const;
 
   /// F(q_j) = Δr Σ_i G(r_i) sin(q_j r_i) on the q grid from G on the r grid (G taken as 0 outside
@@ -105,6 +111,7 @@ class LIBPDF_API BasicSineTransform {
   /// band when the r grid covers the whole native range. @throws InvalidArgument if rstep > π/q_{nq−1}
   /// (the r grid is too coarse: q beyond π/rstep would alias).
   void inverse(const T* G, T* F) const;
+  /// The same, returning F. @throws InvalidArgument unless @p G holds nr() values (and as above).
   std::vector<T> inverse(const std::vector<T>& G) const;
 
   struct Impl;

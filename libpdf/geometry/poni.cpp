@@ -104,6 +104,8 @@ class JsonReader {
       v.kind = JsonValue::string;
       v.str = string_value();
     } else if (c == '[') {
+      // Detector_config holds flat arrays; a bound on nesting keeps "[[[[..." from exhausting the stack.
+      if (++depth_ > kMaxDepth) fail("arrays nested deeper than " + std::to_string(kMaxDepth));
       ++i_;
       v.kind = JsonValue::array;
       skip();
@@ -121,6 +123,7 @@ class JsonReader {
         expect(']');
         break;
       }
+      --depth_;
     } else if (t_.substr(i_, 4) == "null") {
       i_ += 4;
     } else if (t_.substr(i_, 4) == "true") {
@@ -144,9 +147,11 @@ class JsonReader {
     return v;
   }
 
+  static constexpr int kMaxDepth = 8;
   std::string_view t_;
   std::string_view src_;
   std::size_t i_ = 0;
+  int depth_ = 0;
 };
 
 double parse_number(const std::string& key, const std::string& value, std::string_view source) {
@@ -294,6 +299,14 @@ Poni parse_poni(std::string_view text, std::string_view source) {
             ms->second.items[1].num < 1) {
           throw InvalidArgument(std::string(source) + ": Detector_config 'max_shape' must be [rows, cols] or null");
         }
+        // Whole pixel counts below 2^31 (no detector comes near): a NaN, 1e30 or 2.5 would otherwise be cast to
+        // an integer, which is undefined behaviour or a silent truncation.
+        for (const JsonValue& n : ms->second.items) {
+          if (!(n.num <= 2147483647.0) || n.num != std::floor(n.num)) {
+            throw InvalidArgument(std::string(source) + ": Detector_config 'max_shape' holds " + fmt_double(n.num) +
+                                  " (expected whole numbers of pixels from 1 to 2147483647)");
+          }
+        }
         p.detector.rows = static_cast<std::size_t>(ms->second.items[0].num);
         p.detector.cols = static_cast<std::size_t>(ms->second.items[1].num);
       }
@@ -363,7 +376,8 @@ std::string format_poni(const Poni& p) {
     } else {
       o << "null";
     }
-    if (p.version == 21) o << ", \"orientation\": " << p.detector.orientation;
+    // Version 2 has no orientation key, but a file read with one keeps it: writing it back must not flip the image.
+    if (p.version == 21 || p.detector.orientation != 3) o << ", \"orientation\": " << p.detector.orientation;
     o << "}\n";
   }
   o << "Distance: " << fmt_double(p.distance_m) << "\n";

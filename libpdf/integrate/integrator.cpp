@@ -320,6 +320,10 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
   const bool static_dark_sums = !azim && !corr.dark.empty();
   const bool static_dvar_sums = opt.error_model == ErrorModel::poisson && !corr.dark_variance.empty();
   const double inv_delta = 1.0 / delta;
+  // The range is closed. Positions here come from the affine lab mapping, which can differ from Geometry's own
+  // q_array()/tth_array() in the last bits; a range taken from those arrays (qmax at the detector's edge) must
+  // still hold its end pixels, so the ends are widened by a few ulps (nothing else moves: 8ε relative).
+  const double edge_tol = 8 * std::numeric_limits<double>::epsilon() * std::max(std::fabs(lo), std::fabs(hi));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
   for (std::size_t c = 0; c < nchunks; ++c) {
     std::vector<double> r0, r1, c0, c1;
@@ -360,11 +364,11 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
         unsigned cnt = 0;
         std::size_t first = 0;
         if (split == Splitting::none) {
-          if (pc < lo || pc > hi) {
+          if (pc < lo - edge_tol || pc > hi + edge_tol) {
             norm[p] = 0.0f;
             continue;
           }
-          first = std::min(static_cast<std::size_t>((pc - lo) * inv_delta), nb - 1);
+          first = std::min(static_cast<std::size_t>(std::max(pc - lo, 0.0) * inv_delta), nb - 1);
           cnt = 1;
           q[0] = kUnit;
         } else {

@@ -17,6 +17,15 @@ void finish_result(Result1D& r) {
   for (std::size_t b = 0; b < n; ++b) {
     // A bin is empty when no valid pixel weight reached it (count exactly 0, see Integrator).
     if (r.count[b] > 0 && r.sum_normalization[b] > 0) {
+      // Sums are doubles, so only float64 frames with values near 1e300 (or their squares, in the variance) can
+      // overflow. Inf or NaN here would spread into every later step: refuse it by name instead.
+      if (!std::isfinite(r.sum_signal[b]) || !std::isfinite(r.sum_variance[b])) {
+        const double x = b < r.radial.size() ? r.radial[b] : 0.0;
+        throw NumericalError("integrate: the sums of bin " + std::to_string(b) + " (radial " + std::to_string(x) +
+                             " " + radial_unit_name(r.unit) + ") are not finite (signal " +
+                             std::to_string(r.sum_signal[b]) + ", variance " + std::to_string(r.sum_variance[b]) +
+                             "): pixel values too large for double-precision sums; scale the frame down");
+      }
       r.intensity[b] = scale * r.sum_signal[b] / r.sum_normalization[b];
       r.sigma[b] = scale * std::sqrt(std::max(r.sum_variance[b], 0.0)) / r.sum_normalization[b];
     }

@@ -2,14 +2,18 @@
 // (not its extension: beamlines name NeXus files .nxs, .h5, .hdf, .cxi), finds the frames dataset in
 // NeXus files, and hands DESY Lambda module files to open_lambda_series.
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <regex>
+#include <set>
 
 #include "libpdf/detail/log.hpp"
 #include "libpdf/error.hpp"
 #include "libpdf/io.hpp"
+#include "libpdf/io/chunk_codec.hpp"
 #include "libpdf/io/hdf5.hpp"
 #include "libpdf/io/io_detail.hpp"
 
@@ -17,7 +21,7 @@ namespace libpdf {
 namespace detail {
 namespace {
 
-// Deep enough for any NeXus tree; bounds the walk when soft or hard links form a cycle.
+// Deep enough for any NeXus tree. A backstop only: walk() enters each group once, so cycles end there.
 constexpr int kMaxDepth = 16;
 
 bool frames_rank(std::size_t rank) { return rank == 2 || rank == 3; }
@@ -64,16 +68,29 @@ std::optional<std::string> via_nexus_default(const h5::File& file) {
   return std::nullopt;
 }
 
-// Depth-first over the tree in sorted-name order; visit(group, member name, type) for every member.
-void walk(const h5::Group& group, int depth,
-          const std::function<void(const h5::Group&, const std::string&, h5::ObjectType)>& visit) {
+using Visit = std::function<void(const h5::Group&, const std::string&, h5::ObjectType)>;
+
+// Depth-first over the tree in sorted-name order; visit(group, member name, type) for every member. Each
+// group is entered once, by the first path that reaches it (its identity is its object address, whatever the
+// hard or soft links leading to it): a link back to an ancestor or to the group itself would otherwise make
+// the walk follow every path through the cycle up to the depth limit, exponentially many (the fuzz inputs
+// in fuzz/regressions/fuzz_hdf5/ took 11 s to minutes). Groups entered again by another path hold nothing
+// the first visit did not see, so what discovery finds first is unchanged.
+void walk(const h5::Group& group, int depth, std::set<std::string>& entered, const Visit& visit) {
   if (depth > kMaxDepth) return;
   for (const std::string& name : group.member_names()) {
     // object_type is none for dangling soft/external links (e.g. an Eiger data file not copied).
     const h5::ObjectType t = group.object_type(name);
     visit(group, name, t);
-    if (t == h5::ObjectType::group) walk(group.open_group(name), depth + 1, visit);
+    if (t != h5::ObjectType::group) continue;
+    h5::Group child = group.open_group(name);
+    if (entered.insert(child.identity()).second) walk(child, depth + 1, entered, visit);
   }
+}
+
+void walk(const h5::Group& root, const Visit& visit) {
+  std::set<std::string> entered{root.identity()};
+  walk(root, 0, entered, visit);
 }
 
 }  // namespace
@@ -95,7 +112,7 @@ std::optional<std::string> find_dataset(const h5::File& file, DatasetRole role) 
   // One walk collects the first NXdetector dataset and the first usable dataset of rank 2 or 3.
   const std::string detector_member = role == DatasetRole::frames ? "data" : "pixel_mask";
   std::optional<std::string> in_detector, first;
-  walk(file, 0, [&](const h5::Group& g, const std::string& name, h5::ObjectType t) {
+  walk(file, [&](const h5::Group& g, const std::string& name, h5::ObjectType t) {
     if (t != h5::ObjectType::dataset || (in_detector && first)) return;
     const h5::Dataset ds = g.open_dataset(name);
     if (!usable(ds, role)) return;
@@ -114,7 +131,12 @@ bool is_lambda_module_name(const std::string& path) {
 
 namespace {
 
-// Frames of one 2-D or 3-D HDF5 dataset, read one hyperslab at a time.
+// Frames of one 2-D or 3-D HDF5 dataset. When the chunks hold whole frames or parts of one frame, the
+// pixels are stored in the machine's byte order and every filter is one chunk_codec.hpp decodes (deflate,
+// shuffle, bitshuffle ± LZ4), a frame is read as raw chunks (H5Dread_chunk) under the HDF5 mutex and
+// decompressed outside it: frames read on several threads decompress in parallel, and the chunks of one
+// frame are decoded on OpenMP threads. Anything else (other filters or layouts, unallocated chunks whose
+// fill value HDF5 supplies) goes through H5Dread, one hyperslab per frame.
 class Hdf5FrameSource final : public FrameSource {
  public:
   explicit Hdf5FrameSource(h5::Dataset ds) : ds_(std::move(ds)) {
@@ -129,6 +151,7 @@ class Hdf5FrameSource final : public FrameSource {
     frames_ = shape.size() == 3 ? shape[0] : 1;
     rows_ = shape[shape.size() - 2];
     cols_ = shape[shape.size() - 1];
+    plan_direct();
   }
 
   std::size_t size() const override { return frames_; }
@@ -140,18 +163,110 @@ class Hdf5FrameSource final : public FrameSource {
       throw InvalidArgument("frame " + std::to_string(index) + " of " + ds_.where() + " is out of range: it holds " +
                             std::to_string(frames_) + " frame(s)");
     }
+    if (direct_ && chunk::direct_reads()) {
+      if (std::optional<Image> img = read_direct(index)) return std::move(*img);
+    }
     return ds_.read_frame(index);
   }
   std::string describe() const override {
     return "HDF5 '" + ds_.file_path() + "' dataset '" + ds_.path() + "' (" + std::to_string(frames_) +
            (frames_ == 1 ? " frame, " : " frames, ") + std::to_string(rows_) + " x " + std::to_string(cols_) + " " +
-           pixel_type_name(type_) + ")";
+           pixel_type_name(type_) + (direct_ ? ", direct chunk reads" : "") + ")";
   }
 
  private:
+  void plan_direct() {
+    const std::vector<std::size_t> chunk = ds_.chunk_shape();
+    const std::size_t rank = frames_rank(chunk.size()) ? chunk.size() : 0;
+    if (rank == 0 || (rank == 3 && chunk[0] != 1)) return;  // contiguous, or chunks spanning several frames
+    if (rank != ds_.rank() || !ds_.stored_as_native_pixels()) return;
+    for (const auto& f : ds_.filters()) filters_.push_back({static_cast<int>(f.id), f.cd_values});
+    elem_ = pixel_size(type_);
+    // Unfiltered chunks gain nothing (H5Dread copies them straight into the frame, one copy fewer). Bitshuffle
+    // stays with HDF5's plugin too: its SIMD bit transposition decodes a 2048² uint16 frame in ~9 ms of CPU
+    // against ~19 ms for chunk_codec's portable one (benchmarks/bench_io.cpp, 2026-11-25), which the freed
+    // mutex does not make up for on 2 cores. chunk::bitshuffle_decode is kept, exact and tested, for when it is.
+    if (filters_.empty() || !chunk::supported(filters_, elem_)) return;
+    for (const auto& f : filters_) {
+      if (f.id == chunk::kBitshuffle) return;
+    }
+    chunk_rows_ = chunk[rank - 2];
+    chunk_cols_ = chunk[rank - 1];
+    direct_ = chunk_rows_ > 0 && chunk_cols_ > 0;
+  }
+
+  // The frame from its raw chunks; nullopt when a chunk is not allocated (H5Dread supplies the fill value).
+  std::optional<Image> read_direct(std::size_t index) const {
+    const std::size_t nr = (rows_ + chunk_rows_ - 1) / chunk_rows_, nc = (cols_ + chunk_cols_ - 1) / chunk_cols_;
+    struct Raw {
+      std::vector<std::uint8_t> bytes;
+      unsigned mask = 0;
+    };
+    std::vector<Raw> raws(nr * nc);
+    {
+      h5::ApiGuard guard;  // one lock for all the chunks of the frame
+      for (std::size_t i = 0; i < nr; ++i) {
+        for (std::size_t j = 0; j < nc; ++j) {
+          std::vector<std::size_t> offset{i * chunk_rows_, j * chunk_cols_};
+          if (ds_.rank() == 3) offset.insert(offset.begin(), index);
+          Raw& r = raws[i * nc + j];
+          if (!ds_.read_raw_chunk(offset, r.bytes, r.mask)) return std::nullopt;
+        }
+      }
+    }
+    Image img(type_, rows_, cols_);
+    auto* dst = static_cast<std::uint8_t*>(img.data());
+    const std::size_t chunk_bytes = chunk_rows_ * chunk_cols_ * elem_;
+    const bool whole = nr * nc == 1 && chunk_rows_ == rows_ && chunk_cols_ == cols_;
+    std::vector<std::string> errors(raws.size());
+    const auto n = static_cast<std::ptrdiff_t>(raws.size());
+#pragma omp parallel for schedule(dynamic) if (n > 1)
+    for (std::ptrdiff_t k = 0; k < n; ++k) {
+      const auto uk = static_cast<std::size_t>(k);
+      try {
+        if (whole) {
+          chunk::decode(filters_, raws[uk].mask, elem_, raws[uk].bytes, dst, chunk_bytes);
+          continue;
+        }
+        // Edge chunks are stored at full size; copy the part inside the frame.
+        std::vector<std::uint8_t> buf(chunk_bytes);
+        chunk::decode(filters_, raws[uk].mask, elem_, raws[uk].bytes, buf.data(), chunk_bytes);
+        const std::size_t r0 = (uk / nc) * chunk_rows_, c0 = (uk % nc) * chunk_cols_;
+        const std::size_t nrows = std::min(chunk_rows_, rows_ - r0), ncols = std::min(chunk_cols_, cols_ - c0);
+        for (std::size_t r = 0; r < nrows; ++r) {
+          std::memcpy(dst + ((r0 + r) * cols_ + c0) * elem_, buf.data() + r * chunk_cols_ * elem_, ncols * elem_);
+        }
+      } catch (const std::exception& e) {
+        errors[uk] = e.what();
+      }
+    }
+    for (std::size_t k = 0; k < errors.size(); ++k) {
+      if (errors[k].empty()) continue;
+      throw IoError(ds_.where() + ": frame " + std::to_string(index) + ", chunk at row " +
+                    std::to_string((k / nc) * chunk_rows_) + ", column " + std::to_string((k % nc) * chunk_cols_) +
+                    " does not decode (" + errors[k] + "); expected " + std::to_string(chunk_bytes) +
+                    " bytes after the filters " + filter_names());
+    }
+    return img;
+  }
+
+  std::string filter_names() const {
+    std::string s = "[";
+    for (const auto& f : filters_) {
+      s += (s.size() > 1 ? ", " : "") + std::string(f.id == chunk::kDeflate     ? "deflate"
+                                                    : f.id == chunk::kShuffle  ? "shuffle"
+                                                    : f.id == chunk::kBitshuffle ? "bitshuffle"
+                                                                               : "filter " + std::to_string(f.id));
+    }
+    return s + "]";
+  }
+
   h5::Dataset ds_;
   std::size_t frames_ = 0, rows_ = 0, cols_ = 0;
   PixelType type_ = PixelType::u16;
+  bool direct_ = false;
+  std::vector<chunk::Filter> filters_;
+  std::size_t elem_ = 0, chunk_rows_ = 0, chunk_cols_ = 0;
 };
 
 }  // namespace

@@ -1,9 +1,15 @@
 #include "libpdf/io/hdf5.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <utility>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "libpdf/error.hpp"
 
@@ -227,6 +233,14 @@ std::string error_stack() {
 void throw_error(const std::string& context, const std::string& what) {
   std::string stack = error_stack();
   std::string msg = context + ": " + what;
+  // A failed read or write of the file driver records the system's errno deep in the stack ("errno = 28,
+  // error message = ..."); put its text (e.g. "No space left on device") on the first line, where a user
+  // reading the message looks for the cause.
+  const std::size_t at = stack.find("errno = ");
+  if (at != std::string::npos) {
+    const int err = std::atoi(stack.c_str() + at + 8);
+    if (err > 0) msg += ": " + std::string(std::strerror(err));
+  }
   if (!stack.empty()) {
     msg += "\nHDF5 error stack:\n" + stack;
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
@@ -325,6 +339,23 @@ Object::Object(Handle h, std::string file_path, std::string path, const char* ki
     : handle_(std::move(h)), file_path_(std::move(file_path)), path_(std::move(path)), kind_(kind) {}
 
 std::string Object::where() const { return file_context(file_path_) + ", " + kind_ + " '" + path_ + "'"; }
+
+std::string Object::identity() const {
+  ApiGuard guard;
+  std::string key;
+#if H5_VERSION_GE(1, 12, 0)
+  H5O_info2_t info;
+  checked(H5Oget_info3(id(), &info, H5O_INFO_BASIC), where(), "cannot get the object's info");
+  key.assign(reinterpret_cast<const char*>(&info.token), sizeof info.token);
+#else
+  H5O_info_t info;
+  checked(H5Oget_info2(id(), &info, H5O_INFO_BASIC), where(), "cannot get the object's info");
+  key.assign(reinterpret_cast<const char*>(&info.addr), sizeof info.addr);
+#endif
+  // The file number tells apart objects at the same address in different files (external links).
+  key.append(reinterpret_cast<const char*>(&info.fileno), sizeof info.fileno);
+  return key;
+}
 
 bool Object::has_attribute(const std::string& name) const {
   ApiGuard guard;
@@ -624,6 +655,12 @@ void Dataset::resize(const std::vector<std::size_t>& new_shape) {
   checked(H5Dset_extent(id(), dims.data()), where(), "cannot resize to " + join_shape(new_shape));
 }
 
+void Dataset::close() {
+  ApiGuard guard;
+  if (!handle_.valid()) return;
+  checked(H5Dclose(handle_.release()), where(), "cannot close the dataset (writing its cached chunks)");
+}
+
 // ---------------------------------------------------------------------------------------------------
 std::string Group::child_path(const std::string& rel_path) const {
   if (!rel_path.empty() && rel_path.front() == '/') return rel_path;
@@ -839,8 +876,13 @@ Dataset Group::write_string_dataset(const std::string& rel_path, std::string_vie
 
 // ---------------------------------------------------------------------------------------------------
 namespace {
-Handle file_access_list(const std::string& ctx) {
+Handle file_access_list(const std::string& ctx, bool write_through = false) {
   Handle fapl(checked(H5Pcreate(H5P_FILE_ACCESS), ctx, "cannot create a file access property list"));
+  if (write_through) {
+    // No raw-data chunk cache (0 bytes: no chunk fits, so each one is written as soon as it is complete;
+    // one slot, because the cache's hash divides by the slot count). The metadata cache is untouched.
+    checked(H5Pset_cache(fapl.id(), 0, 1, 0, 1.0), ctx, "cannot switch the chunk cache off");
+  }
 #if H5_VERSION_GE(1, 10, 7)
   // Keep HDF5's file locking, but do not fail on file systems without lock support (NFS, Lustre, some
   // beamline storage): readers there would otherwise need HDF5_USE_FILE_LOCKING=FALSE.
@@ -850,13 +892,13 @@ Handle file_access_list(const std::string& ctx) {
 }
 }  // namespace
 
-File File::open(const std::string& path, Mode mode) {
+File File::open(const std::string& path, Mode mode, bool write_through) {
   ApiGuard guard;
   const std::string ctx = file_context(path);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw IoError(ctx + " does not exist");
   if (std::filesystem::is_directory(path, ec)) throw IoError(ctx + " is a directory, expected a file");
-  Handle fapl = file_access_list(ctx);
+  Handle fapl = file_access_list(ctx, write_through);
   Handle f(H5Fopen(path.c_str(), mode == Mode::read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl.id()));
   if (!f.valid()) {
     // Take the stack before H5Fis_hdf5 (an API call) replaces it.
@@ -991,6 +1033,44 @@ bool Dataset::frame_written(std::size_t index) const {
   return true;
 }
 
+bool Dataset::stored_as_native_pixels() const {
+  ApiGuard guard;
+  Handle t(H5Dget_type(id()));
+  if (!t.valid()) throw_error(where(), "cannot get the datatype");
+  std::optional<PixelType> type;
+  try {
+    type = pixel_type();
+  } catch (const IoError&) {
+    return false;
+  }
+  // H5Tequal compares class, size, order, sign and padding: equal to the native type means the stored bytes
+  // are the machine's.
+  return H5Tequal(t.id(), native_type(*type)) > 0;
+}
+
+bool Dataset::read_raw_chunk(const std::vector<std::size_t>& offset, std::vector<std::uint8_t>& out,
+                             unsigned& filter_mask) const {
+  ApiGuard guard;
+  const auto off = to_hsize(offset);
+  hsize_t bytes = 0;
+  if (H5Dget_chunk_storage_size(id(), off.data(), &bytes) < 0) {
+    H5Eclear2(H5E_DEFAULT);  // not allocated (or outside the dataset): the caller falls back to H5Dread
+    out.clear();
+    return false;
+  }
+  if (bytes == 0) {
+    out.clear();
+    return false;
+  }
+  out.resize(static_cast<std::size_t>(bytes));
+  std::uint32_t mask = 0;
+  if (H5Dread_chunk(id(), H5P_DEFAULT, off.data(), &mask, out.data()) < 0) {
+    throw_error(where(), "cannot read the raw chunk at " + join_shape(offset));
+  }
+  filter_mask = mask;
+  return true;
+}
+
 std::vector<long long> Dataset::read_int64s() const {
   ApiGuard guard;
   const std::vector<std::size_t> dims = shape();
@@ -1083,9 +1163,50 @@ void Group::remove(const std::string& rel_path) {
 void File::close() {
   ApiGuard guard;
   if (!handle_.valid()) return;
-  // The root group holds the file open; flush so nothing waits for the last object to close.
-  checked(H5Fflush(id(), H5F_SCOPE_GLOBAL), file_context(file_path_), "cannot flush");
+  const std::string ctx = file_context(file_path_);
+  checked(H5Fflush(id(), H5F_SCOPE_GLOBAL), ctx, "cannot flush");
+  // The root group holds the file open, and a Handle's close cannot report errors; the file's last close
+  // flushes the metadata cache and truncates the file to its allocated size, both of which can fail on a
+  // full disk. So close through a file id of our own, checked.
+  Handle f(H5Iget_file_id(id()));
+  if (!f.valid()) throw_error(ctx, "cannot get the file's id to close it");
   handle_.reset();
+  checked(H5Fclose(f.release()), ctx, "cannot close the file");
+}
+
+std::size_t File::size() const {
+  ApiGuard guard;
+  Handle f(H5Iget_file_id(id()));
+  if (!f.valid()) throw_error(file_context(file_path_), "cannot get the file's id");
+  hsize_t bytes = 0;
+  checked(H5Fget_filesize(f.id(), &bytes), file_context(file_path_), "cannot get the file size");
+  return static_cast<std::size_t>(bytes);
+}
+
+void File::abandon() noexcept {
+  ApiGuard guard;
+  if (!handle_.valid()) return;
+  Handle f(H5Iget_file_id(id()));
+  void* vfd = nullptr;
+  if (f.valid() && H5Fget_vfd_handle(f.id(), H5P_DEFAULT, &vfd) >= 0 && vfd) {
+    Handle fapl(H5Fget_access_plist(f.id()));
+    // Only the POSIX (sec2) driver's handle is a plain descriptor; with another driver the close below
+    // writes what HDF5 holds (the best that can be done without one).
+    if (fapl.valid() && H5Pget_driver(fapl.id()) == H5FD_SEC2) {
+      // An anonymous memory file takes what the close writes: it must accept writes and a truncation to
+      // the file's allocated size, or the close fails, and HDF5 1.10 then keeps an id to a freed file that
+      // crashes its exit handler (/dev/null refuses ftruncate). Sparse, so it costs only the metadata.
+      const int fd = *static_cast<int*>(vfd);
+      const int sink = ::memfd_create("libpdf-abandoned-hdf5", MFD_CLOEXEC);
+      if (sink >= 0) {
+        ::dup2(sink, fd);  // the file's own description is closed here, with its lock
+        ::close(sink);
+      }
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
+  f.reset();
+  handle_.reset();  // the last close writes to /dev/null; its errors (truncating a device) are dropped
 }
 
 bool File::filter_available(H5Z_filter_t filter_id) {

@@ -120,6 +120,10 @@ class LIBPDF_API Object {
   const std::string& path() const noexcept { return path_; }
   /// "HDF5 file '<file>', <kind> '<path>'" for messages.
   std::string where() const;
+  /// What the object is, independent of the path it was reached by (its file number and object header
+  /// address; a token from HDF5 1.12 on): equal for two paths naming one object through hard or soft links,
+  /// so walks of a tree can visit each object once even when links form cycles.
+  std::string identity() const;
 
   bool has_attribute(const std::string& name) const;
   /// A string attribute (scalar or one element; fixed or variable length). @throws IoError if it is
@@ -187,6 +191,9 @@ class LIBPDF_API Dataset : public Object {
   void write_frame(std::size_t index, const ImageView& frame);
   /// Grows (or shrinks) a chunked dataset to @p new_shape (needs max_shape at creation).
   void resize(const std::vector<std::size_t>& new_shape);
+  /// Closes the dataset now, reporting what its close does (writing cached chunks) as an IoError; the
+  /// destructor has to drop such errors.
+  void close();
 
   /// One filter of the dataset's pipeline, as stored.
   struct FilterInfo {
@@ -209,6 +216,16 @@ class LIBPDF_API Dataset : public Object {
   bool frame_written(std::size_t index) const;
   /// Reads a 1-D integer dataset as 64-bit integers (exact beyond 2^53).
   std::vector<long long> read_int64s() const;
+
+  /// Whether the stored elements are pixel_type()'s in this machine's byte order (so raw chunk bytes, once
+  /// unfiltered, are the frame's bytes). False for other types or byte orders.
+  bool stored_as_native_pixels() const;
+  /// Direct chunk read (H5Dread_chunk): the stored, still filtered bytes of the chunk whose first element is
+  /// at @p offset (one entry per dimension, a multiple of the chunk shape), into @p out, and the mask of the
+  /// filters skipped for it. Returns false (out empty) when the chunk is not allocated. Holds the HDF5 mutex
+  /// only for the read itself; decompress outside it (libpdf/io/chunk_codec.hpp). @throws IoError.
+  bool read_raw_chunk(const std::vector<std::size_t>& offset, std::vector<std::uint8_t>& out,
+                      unsigned& filter_mask) const;
 
  private:
   friend class Group;
@@ -277,13 +294,26 @@ class LIBPDF_API File : public Group {
  public:
   enum class Mode { read_only, read_write };
   /// Opens an existing file. @throws IoError naming the file (missing, not HDF5, truncated, ...).
-  static File open(const std::string& path, Mode mode = Mode::read_only);
+  /// With @p write_through, datasets opened from it get no chunk cache: every H5Dwrite puts its chunks
+  /// into the file before it returns, so a failing write (disk full) is reported by that write, naming
+  /// the dataset, instead of at a later flush or close (where HDF5 pushes past a failed raw-data flush
+  /// and still writes the metadata that points to it).
+  static File open(const std::string& path, Mode mode = Mode::read_only, bool write_through = false);
   /// Creates a file, replacing any existing one.
   static File create(const std::string& path);
-  /// Flushes buffered data to disk.
+  /// Flushes buffered data to disk. @throws IoError (with the system's reason, e.g. no space left).
   void flush();
-  /// Closes the file now (every object opened from it must be gone, or HDF5 keeps it open until they are).
+  /// Flushes and closes the file now, reporting errors of the final flush (every object opened from it
+  /// must be gone first, or HDF5 keeps it open until they are and the errors are lost).
   void close();
+  /// The file's size as HDF5 sees it: the larger of its end on disk and its end of allocated space.
+  std::size_t size() const;
+  /// Closes the file without letting anything still held in memory reach the disk: its descriptor is
+  /// pointed at an anonymous memory file first. After a failed write the metadata HDF5 caches refers to space the write
+  /// never filled; flushing it would overwrite the consistent state of the last successful flush (the
+  /// file would no longer open). The file stays exactly as that flush left it (plus unreferenced bytes
+  /// beyond its end of allocation, which readers ignore). Never throws.
+  void abandon() noexcept;
   /// Whether the HDF5 library can apply filter @p id (built in or loadable plugin; tries to load it).
   static bool filter_available(H5Z_filter_t id);
 

@@ -1,6 +1,7 @@
 // NXazint1d result files: layout, frame-by-frame appending with a flush after each frame, resuming, and
 // reading back. The layout and its reasons are in include/libpdf/nexus.hpp and docs/files.md.
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +10,8 @@
 #include <filesystem>
 #include <regex>
 #include <set>
+
+#include <sys/resource.h>
 
 #include "libpdf/detail/atomic_file.hpp"
 #include "libpdf/detail/log.hpp"
@@ -28,6 +31,13 @@ constexpr double kHcKeVAngstrom = 12.398419843320026;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 const char* const kPdf = "/entry/pdf";
+const char* const kMetrics = "/entry/metrics";
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
 
 std::string exact(double v) {
   char buf[40];
@@ -72,6 +82,9 @@ std::string parameters_text(const NexusResultInfo& info) {
   s += "unit = " + std::string(radial_unit_name(info.unit)) + "\n";
   s += "with_pdf = " + std::string(info.with_pdf ? "yes" : "no") + "\n";
   for (const auto& [k, v] : info.pdf_parameters) s += "pdf." + k + " = " + v + "\n";
+  // Only files with metrics get these lines, so files written before metrics existed still resume.
+  if (!info.metric_names.empty()) s += "metrics = " + join(info.metric_names, ",") + "\n";
+  for (const auto& [k, v] : info.metrics_parameters) s += "metrics." + k + " = " + v + "\n";
   return s;
 }
 
@@ -185,6 +198,11 @@ void write_layout(h5::File& f, const NexusResultInfo& info) {
   write_quantity(input, "wavelength", info.wavelength_A, "angstrom");
   write_parameters(input, info.parameters);
   write_text(input, "all_parameters", parameters_text(info));
+  if (!info.recipe_text.empty() && !input.exists("recipe")) {
+    h5::Dataset recipe = input.write_string_dataset("recipe", info.recipe_text);
+    recipe.write_attribute("filename", info.recipe_file);
+    recipe.write_attribute("format", "TOML (libpdf series recipe, canonical form)");
+  }
 
   h5::Group data = entry.create_group("integrated", "NXdata");
   data.write_attribute("signal", "I");
@@ -226,12 +244,25 @@ void write_layout(h5::File& f, const NexusResultInfo& info) {
     series_array(pdf, "number_density", "1/angstrom^3");
     series_array(pdf, "background_scale", "");
   }
+
+  if (!info.metric_names.empty()) {
+    h5::Group metrics = entry.create_group("metrics", "NXcollection");
+    // HDF5 lists members by name; the column order of the metrics table is kept here.
+    metrics.write_attribute("columns", join(info.metric_names, ","));
+    metrics.write_attribute("note",
+                            "One value per row of /entry/integrated/I; <key>_sigma is the standard uncertainty of "
+                            "<key>; NaN = not measurable on that frame. Definitions: libpdf docs/metrics.md.");
+    for (const std::string& name : info.metric_names) series_array(metrics, name, "");
+    h5::Group params = metrics.create_group("parameters", "NXparameters");
+    write_parameters(params, info.metrics_parameters);
+  }
 }
 
 // The per-frame arrays of a layout (row count = frames), frame_index excluded.
-std::vector<std::string> frame_arrays(bool with_pdf) {
+std::vector<std::string> frame_arrays(const NexusResultInfo& info) {
   std::vector<std::string> v = {"/entry/integrated/I", "/entry/integrated/I_errors", "/entry/sample/temperature"};
-  if (with_pdf) {
+  for (const std::string& name : info.metric_names) v.push_back(std::string(kMetrics) + "/" + name);
+  if (info.with_pdf) {
     for (const char* p : {"/entry/pdf/sq/S", "/entry/pdf/sq/S_errors", "/entry/pdf/fq/F", "/entry/pdf/fq/F_errors",
                           "/entry/pdf/gr/G", "/entry/pdf/gr/G_errors", "/entry/pdf/alpha", "/entry/pdf/number_density",
                           "/entry/pdf/background_scale"}) {
@@ -289,6 +320,12 @@ void NexusResultInfo::validate() const {
     for (const auto& [k, v] : pdf_parameters) {
       if (!valid_name(k)) add("pdf parameter key '" + k + "' is not a valid NeXus name");
     }
+  }
+  for (const std::string& k : metric_names) {
+    if (!valid_name(k) || k == "parameters") add("metric name '" + k + "' is not a valid NeXus name (or is 'parameters')");
+  }
+  for (const auto& [k, v] : metrics_parameters) {
+    if (!valid_name(k)) add("metrics parameter key '" + k + "' is not a valid NeXus name");
   }
   if (!bad.empty()) throw InvalidArgument("NexusResultInfo: " + bad);
 }
@@ -353,6 +390,63 @@ struct NexusResultWriter::Impl {
   bool resumed = false;
   std::vector<std::size_t> indices;
   std::set<std::size_t> index_set;
+  // Set when a write or flush failed (disk full, I/O error): the file was abandoned as the last successful
+  // flush left it, and this writer takes no more frames (a new writer on the same path resumes it).
+  std::string failure;
+
+  // Opens the result for appending. Write-through (no chunk cache): each row reaches the file in its own
+  // H5Dwrite, so a full disk is reported by the append that hit it, naming the dataset, and nothing is left
+  // for a later flush to fail on after HDF5 has already written metadata pointing at the lost chunk.
+  void open_for_append() {
+    file = std::make_unique<h5::File>(h5::File::open(path, h5::File::Mode::read_write, /*write_through=*/true));
+  }
+
+  // Refuses a frame that cannot fit under the process's file size limit (RLIMIT_FSIZE), before anything is
+  // written: a write that fails there leaves HDF5 with space allocated beyond the limit, and even a file
+  // abandoned without a flush then cannot be closed cleanly. The estimate is what a frame adds: each row
+  // uncompressed (deflate can only store it a little larger: 5 bytes per 64 KiB block plus its framing) plus
+  // a new chunk of a 1-D series when its row starts one, the first chunk's index nodes, and object header
+  // updates; from row 64 on (when the first node of a row index, 64 chunks, is full) room for a leaf and a
+  // parent node of each row index, since any frame may split them (measured: +5.2 KB for I and I_errors at
+  // rows 64, 121, 178, ...). A frame that still does not fit (another HDF5's index layout) fails half-way,
+  // and is then reported and abandoned like any failed write; the file is only lost if the file system
+  // also refuses that abandoned close (see docs/hardening.md).
+  void check_file_size_limit(std::size_t source_index, std::size_t row) const {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
+    auto stored = [](std::size_t values) { return values * 8 + values * 8 / 65535 * 5 + 64; };
+    std::size_t need = 1024;
+    std::size_t rows = 2 * stored(info.radial.size());
+    if (info.with_pdf) rows += 4 * stored(info.pdf_q.size()) + 2 * stored(info.pdf_r.size());
+    need += rows;
+    const std::size_t series = 1 + info.metric_names.size() + (info.with_pdf ? 3 : 0) + 1;  // + frame_index
+    if (row % 1024 == 0) need += series * stored(1024);  // series_options' chunks of 1024 values
+    const std::size_t row_indexes = 2 + (info.with_pdf ? 6 : 0);
+    if (row == 0) need += row_indexes * 4096;  // the first chunk creates each row index
+    // A v1 B-tree node of a 2-D chunk index (K = 32): header, 65 keys (size, filter mask, 3 offsets), 64 children.
+    constexpr std::size_t kIndexNode = 24 + 65 * (8 + 8 * 3) + 64 * 8;
+    if (row >= 64) need += row_indexes * 2 * kIndexNode;
+    const std::size_t size = file->size();
+    if (size + need > rl.rlim_cur) {
+      throw IoError("HDF5 file '" + path + "': frame " + std::to_string(source_index) + " was not appended: it needs about " +
+                    std::to_string(need) + " bytes and the file size limit (RLIMIT_FSIZE) of " +
+                    std::to_string(rl.rlim_cur) + " bytes leaves " +
+                    std::to_string(size < rl.rlim_cur ? rl.rlim_cur - size : 0) + ": " + std::strerror(EFBIG) +
+                    "; the " + std::to_string(indices.size()) + " frame(s) before it are kept");
+    }
+  }
+
+  void write_frame(std::size_t source_index, std::size_t row, std::size_t n, const std::vector<double>& intensity,
+                   const std::vector<double>& sigma, double temperature_K, const PdfFrame* pdf,
+                   const std::vector<double>* metrics);
+
+  // After a failed write HDF5's cached metadata describes rows that never reached the disk; closing the
+  // file normally would write it over the consistent state of the last flush. Abandon it instead.
+  void fail(const std::string& what) {
+    failure = what.substr(0, what.find('\n'));  // the message without the HDF5 stack, for later appends
+    if (file) file->abandon();
+    file.reset();
+  }
 
   h5::Dataset ds(const std::string& p) const { return file->open_dataset(p); }
 
@@ -373,11 +467,11 @@ struct NexusResultWriter::Impl {
       fs::remove(tmp, ec);
       throw;
     }
-    file = std::make_unique<h5::File>(h5::File::open(path, h5::File::Mode::read_write));
+    open_for_append();
   }
 
   void resume() {
-    file = std::make_unique<h5::File>(h5::File::open(path, h5::File::Mode::read_write));
+    open_for_append();
     const std::string where = "HDF5 file '" + path + "'";
     auto refuse = [&](const std::string& why) {
       file.reset();
@@ -402,7 +496,7 @@ struct NexusResultWriter::Impl {
     // frame_index is written last for each frame: it says how many frames are complete.
     const std::vector<long long> idx = ds("/entry/integrated/frame_index").read_int64s();
     const std::size_t n = idx.size();
-    for (const std::string& p : frame_arrays(info.with_pdf)) {
+    for (const std::string& p : frame_arrays(info)) {
       h5::Dataset d = ds(p);
       std::vector<std::size_t> shape = d.shape();
       if (shape.empty() || shape[0] < n) {
@@ -433,12 +527,14 @@ struct NexusResultWriter::Impl {
     }
     d.resize({row + 1, n});
     d.write_slab({row, 0}, {1, n}, H5T_NATIVE_DOUBLE, buf.data());
+    d.close();  // checked: a close that fails must fail the append, not vanish in a destructor
   }
 
   void append_value(const std::string& p, std::size_t row, double v) {
     h5::Dataset d = ds(p);
     d.resize({row + 1});
     d.write_slab({row}, {1}, H5T_NATIVE_DOUBLE, &v);
+    d.close();
   }
 };
 
@@ -474,7 +570,7 @@ const std::vector<std::size_t>& NexusResultWriter::frame_indices() const { retur
 bool NexusResultWriter::has_frame(std::size_t source_index) const { return impl_->index_set.count(source_index) > 0; }
 
 void NexusResultWriter::append(std::size_t source_index, const Result1D& pattern, double temperature_K,
-                               const PdfFrame* pdf) {
+                               const PdfFrame* pdf, const std::vector<double>* metrics) {
   const auto& info = impl_->info;
   if (pattern.radial.size() != info.radial.size()) {
     throw InvalidArgument("NexusResultWriter '" + impl_->path + "': the pattern has " +
@@ -488,12 +584,18 @@ void NexusResultWriter::append(std::size_t source_index, const Result1D& pattern
                             exact(pattern.radial[i]) + ", the file's at " + exact(info.radial[i]));
     }
   }
-  append(source_index, pattern.intensity, pattern.sigma, temperature_K, pdf);
+  append(source_index, pattern.intensity, pattern.sigma, temperature_K, pdf, metrics);
 }
 
 void NexusResultWriter::append(std::size_t source_index, const std::vector<double>& intensity,
-                               const std::vector<double>& sigma, double temperature_K, const PdfFrame* pdf) {
+                               const std::vector<double>& sigma, double temperature_K, const PdfFrame* pdf,
+                               const std::vector<double>* metrics) {
   Impl& m = *impl_;
+  if (!m.failure.empty()) {
+    throw IoError("NexusResultWriter '" + m.path + "': an earlier append failed (" + m.failure +
+                  "); the file keeps the " + std::to_string(m.indices.size()) +
+                  " frame(s) before it; open it again to resume");
+  }
   if (!m.file) throw InvalidArgument("NexusResultWriter '" + m.path + "' is closed");
   if (m.index_set.count(source_index)) {
     throw InvalidArgument("NexusResultWriter '" + m.path + "': frame " + std::to_string(source_index) +
@@ -504,13 +606,57 @@ void NexusResultWriter::append(std::size_t source_index, const std::vector<doubl
                           std::to_string(source_index) + " needs its S(q), F(q), G(r)");
   }
   if (intensity.empty()) throw InvalidArgument("NexusResultWriter '" + m.path + "': empty intensity");
+  const std::size_t nm = m.info.metric_names.size();
+  if (nm > 0 && (!metrics || metrics->size() != nm)) {
+    throw InvalidArgument("NexusResultWriter '" + m.path + "': the file has " + std::to_string(nm) +
+                          " metrics per frame; frame " + std::to_string(source_index) + " gives " +
+                          std::to_string(metrics ? metrics->size() : 0));
+  }
   const std::size_t row = m.indices.size();
   const std::size_t n = m.info.radial.size();
   if (intensity.size() != n) {
     throw InvalidArgument("NexusResultWriter '" + m.path + "': I takes " + std::to_string(n) + " values, got " +
                           std::to_string(intensity.size()));
   }
+  if (m.info.with_pdf && pdf) {
+    // Checked before anything is written: a frame must not fail half-way for a caller's mistake.
+    const std::size_t nq = m.info.pdf_q.size(), nr = m.info.pdf_r.size();
+    const std::pair<const std::vector<double>*, std::size_t> parts[] = {
+        {&pdf->sq, nq}, {&pdf->sq_sigma, nq}, {&pdf->fq, nq}, {&pdf->fq_sigma, nq}, {&pdf->gr, nr}, {&pdf->gr_sigma, nr}};
+    for (const auto& [v, len] : parts) {
+      if (!v->empty() && v->size() != len) {
+        throw InvalidArgument("NexusResultWriter '" + m.path + "': frame " + std::to_string(source_index) +
+                              ": a pdf array has " + std::to_string(v->size()) + " values, expected " +
+                              std::to_string(len) + " (the file's pdf_q or pdf_r)");
+      }
+    }
+  }
+  if (!sigma.empty() && sigma.size() != n) {
+    throw InvalidArgument("NexusResultWriter '" + m.path + "': I_errors takes " + std::to_string(n) +
+                          " values, got " + std::to_string(sigma.size()));
+  }
   h5::ApiGuard guard;  // one HDF5 user at a time for the whole frame
+  m.check_file_size_limit(source_index, row);  // nothing written yet: the writer stays usable
+  try {
+    m.write_frame(source_index, row, n, intensity, sigma, temperature_K, pdf, metrics);
+  } catch (const Error& e) {
+    // Everything is validated above, so this is the file failing (disk full, I/O error). The frames
+    // before stay as the last flush wrote them; this writer stops.
+    m.fail(e.what());
+    throw IoError("cannot append frame " + std::to_string(source_index) + " to '" + m.path + "' (the " +
+                  std::to_string(row) + " frame(s) before it are kept; run again to resume): " + e.what());
+  }
+  m.indices.push_back(source_index);
+  m.index_set.insert(source_index);
+}
+
+// One frame's rows, the commit record (frame_index) last, then the flush that makes them durable.
+void NexusResultWriter::Impl::write_frame(std::size_t source_index, std::size_t row, std::size_t n,
+                                          const std::vector<double>& intensity, const std::vector<double>& sigma,
+                                          double temperature_K, const PdfFrame* pdf,
+                                          const std::vector<double>* metrics) {
+  Impl& m = *this;
+  const std::size_t nm = m.info.metric_names.size();
   m.append_row("/entry/integrated/I", row, intensity, n);
   m.append_row("/entry/integrated/I_errors", row, sigma, n);
   m.append_value("/entry/sample/temperature", row, temperature_K);
@@ -526,20 +672,47 @@ void NexusResultWriter::append(std::size_t source_index, const std::vector<doubl
     m.append_value("/entry/pdf/number_density", row, pdf->number_density);
     m.append_value("/entry/pdf/background_scale", row, pdf->background_scale);
   }
+  for (std::size_t k = 0; k < nm; ++k) {
+    m.append_value(std::string(kMetrics) + "/" + m.info.metric_names[k], row, (*metrics)[k]);
+  }
   // The commit record, last.
   h5::Dataset idx = m.ds("/entry/integrated/frame_index");
   idx.resize({row + 1});
   const std::int64_t v = static_cast<std::int64_t>(source_index);
   idx.write_slab({row}, {1}, H5T_NATIVE_INT64, &v);
+  idx.close();
   m.file->flush();
-  m.indices.push_back(source_index);
-  m.index_set.insert(source_index);
+}
+
+std::vector<double> NexusResultWriter::stored_metrics() const {
+  const Impl& m = *impl_;
+  const std::size_t n = m.indices.size(), nm = m.info.metric_names.size();
+  std::vector<double> out(n * nm, kNaN);
+  if (!m.file || n == 0) return out;
+  h5::ApiGuard guard;
+  for (std::size_t k = 0; k < nm; ++k) {
+    const auto v = m.ds(std::string(kMetrics) + "/" + m.info.metric_names[k]).read_doubles({0}, {n});
+    for (std::size_t i = 0; i < n; ++i) out[i * nm + k] = v[i];
+  }
+  return out;
+}
+
+std::vector<double> NexusResultWriter::stored_temperatures() const {
+  const Impl& m = *impl_;
+  const std::size_t n = m.indices.size();
+  if (!m.file || n == 0) return std::vector<double>(n, kNaN);
+  h5::ApiGuard guard;
+  return m.ds("/entry/sample/temperature").read_doubles({0}, {n});
 }
 
 void NexusResultWriter::close() {
   if (!impl_ || !impl_->file) return;
-  impl_->file->flush();
-  impl_->file->close();
+  try {
+    impl_->file->close();  // flushes; reports errors of the last flush and of the close itself
+  } catch (const Error& e) {
+    impl_->fail(e.what());
+    throw;
+  }
   impl_->file.reset();
 }
 
@@ -631,6 +804,25 @@ NexusResult read_nexus_result(const std::string& path) {
     r.alpha = rows("/entry/pdf/alpha", 1);
     r.number_density = rows("/entry/pdf/number_density", 1);
     r.background_scale = rows("/entry/pdf/background_scale", 1);
+  }
+  r.recipe_text = text("/entry/reduction/input/recipe");
+  if (f.object_type(kMetrics) == h5::ObjectType::group) {
+    const h5::Group g = f.open_group(kMetrics);
+    const std::string columns = g.string_attribute_or_none("columns").value_or("");
+    std::size_t start = 0;
+    while (start < columns.size()) {
+      const auto c = columns.find(',', start);
+      r.metric_names.push_back(columns.substr(start, c == std::string::npos ? std::string::npos : c - start));
+      if (c == std::string::npos) break;
+      start = c + 1;
+    }
+    const std::size_t nm = r.metric_names.size();
+    r.metrics.assign(r.frames * nm, kNaN);
+    for (std::size_t k = 0; k < nm; ++k) {
+      const auto v = rows(std::string(kMetrics) + "/" + r.metric_names[k], 1);
+      for (std::size_t i = 0; i < r.frames; ++i) r.metrics[i * nm + k] = v[i];
+    }
+    r.metrics_parameters = params(std::string(kMetrics) + "/parameters");
   }
   return r;
 }

@@ -2,6 +2,7 @@
 // (deflate, LZW, packbits, predictors); this file checks the sample layout and copies the pixels.
 #include <tiffio.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -192,6 +193,34 @@ SampleKind check_layout(const TiffFile& f, std::size_t page, const PageInfo& inf
   return kind;
 }
 
+// The header alone decides how much memory a page takes, so a damaged or hostile file of a few hundred bytes
+// could claim 65535 x 65535 x 64-bit samples (32 GiB) or, multiplied out, more than size_t holds. Refuse a
+// page that is empty, or whose pixels the file cannot hold: uncompressed pixels need as many bytes in the
+// file; compressed ones at most kMaxCompressionRatio times the file's size. That ratio is above what LZW
+// (< 3641:1), deflate (< 1033:1) and PackBits (64:1) can reach, so no real frame is refused.
+constexpr double kMaxCompressionRatio = 4096;
+
+void check_decoded_size(const TiffFile& f, std::size_t page, const PageInfo& info, std::size_t row_bytes) {
+  if (info.rows == 0 || info.cols == 0) {
+    throw IoError(page_name(f, page) + " is " + std::to_string(info.cols) + " x " + std::to_string(info.rows) +
+                  " pixels (expected a non-empty image)");
+  }
+  std::uint16_t compression = COMPRESSION_NONE;
+  TIFFGetFieldDefaulted(f.get(), TIFFTAG_COMPRESSION, &compression);
+  std::error_code ec;
+  const auto file_bytes = std::filesystem::file_size(f.path(), ec);
+  if (ec) throw IoError("TIFF file '" + f.path() + "': cannot get its size (" + ec.message() + ")");
+  const double need = static_cast<double>(info.rows) * static_cast<double>(row_bytes);
+  const double limit =
+      static_cast<double>(file_bytes) * (compression == COMPRESSION_NONE ? 1.0 : kMaxCompressionRatio);
+  if (need > limit) {
+    throw IoError(page_name(f, page) + " declares " + std::to_string(info.cols) + " x " + std::to_string(info.rows) +
+                  " pixels of " + std::to_string(info.bits) + " bits (" + std::to_string(need / 1e6) +
+                  " MB), more than the " + std::to_string(file_bytes) + "-byte file can hold" +
+                  (compression == COMPRESSION_NONE ? "" : " even compressed") + ": the header is damaged");
+  }
+}
+
 RawTiffPage read_page(TiffFile& f, std::size_t page) {
   const PageInfo info = f.page_info(page);
   RawTiffPage out;
@@ -200,7 +229,8 @@ RawTiffPage read_page(TiffFile& f, std::size_t page) {
   out.rows = info.rows;
   out.cols = info.cols;
   const std::size_t bytes_per_sample = info.bits / 8u;
-  const std::size_t row_bytes = info.cols * bytes_per_sample;
+  const std::size_t row_bytes = info.cols * bytes_per_sample;  // < 2^35: cols < 2^32, at most 8 bytes a sample
+  check_decoded_size(f, page, info, row_bytes);
   out.bytes.resize(info.rows * row_bytes);
   TIFF* tif = f.get();
   f.clear_error();
@@ -230,6 +260,14 @@ RawTiffPage read_page(TiffFile& f, std::size_t page) {
   const std::size_t tile_row_bytes = std::size_t(tile_w) * bytes_per_sample;
   if (tile_size <= 0 || static_cast<std::size_t>(tile_size) < tile_row_bytes * tile_h) {
     f.fail("page " + std::to_string(page) + ": unexpected tile size " + std::to_string(tile_size));
+  }
+  // A tile may be larger than a small image (edge tiles are padded to the tile size, itself a multiple of 16),
+  // but real tiles are at most a few MB (1024 x 1024 x 8 bytes = 8 MiB); 64 MiB keeps a damaged header from
+  // allocating gigabytes.
+  if (tile_size > static_cast<tmsize_t>(std::max<std::size_t>(out.bytes.size(), std::size_t{64} << 20))) {
+    f.fail("page " + std::to_string(page) + ": tiles of " + std::to_string(tile_w) + " x " + std::to_string(tile_h) +
+           " pixels for a " + std::to_string(info.cols) + " x " + std::to_string(info.rows) +
+           " image (the header is damaged)");
   }
   std::vector<unsigned char> tile(static_cast<std::size_t>(tile_size));
   for (std::size_t ty = 0; ty < info.rows; ty += tile_h) {

@@ -14,7 +14,9 @@ namespace libpdf {
 namespace {
 
 // A recursive-descent parser of  formula := item*,  item := (Symbol | "(" formula ")") amount?,
-// amount := digits ["." digits] | "." digits. Spaces between items are skipped.
+// amount := (digits ["." digits] | "." digits) ["e" ["+"|"-"] digits]. Spaces between items are skipped.
+// The exponent (lower-case 'e' only: "Er", "Es", "Eu" are elements) is what normalized_formula() prints for
+// fractions below 1e-4, so the formulas libpdf writes into headers read back.
 class FormulaParser {
  public:
   explicit FormulaParser(const std::string& text) : text_(text) {}
@@ -51,6 +53,8 @@ class FormulaParser {
       }
       std::vector<std::pair<int, double>> group;
       if (c == '(') {
+        // Real formulas nest two or three levels; the limit keeps a hostile string from exhausting the stack.
+        if (depth >= kMaxDepth) fail("parentheses nested deeper than " + std::to_string(kMaxDepth));
         ++pos_;
         group = parse_list(depth + 1);
         if (group.empty()) fail("empty parentheses");
@@ -74,8 +78,17 @@ class FormulaParser {
       } else {
         fail(std::string("unexpected character '") + c + "'");
       }
+      const std::size_t amount_at = pos_;
       const double amount = parse_amount();
-      for (auto& [Z, n] : group) items.emplace_back(Z, n * amount);
+      for (auto& [Z, n] : group) {
+        // Amounts multiplied through nested groups can overflow: an infinite amount would make every
+        // fraction NaN.
+        if (!std::isfinite(n * amount)) {
+          pos_ = amount_at;
+          fail("amount too large (the product of the nested amounts is not a finite number)");
+        }
+        items.emplace_back(Z, n * amount);
+      }
     }
   }
 
@@ -84,6 +97,15 @@ class FormulaParser {
     const std::size_t start = pos_;
     while (pos_ < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '.')) ++pos_;
     if (pos_ == start) return 1.0;
+    // An exponent only when digits follow it: "Fe1e-3Ni" is 0.001 Fe; a lone 'e' stays an error below.
+    if (pos_ < text_.size() && text_[pos_] == 'e') {
+      std::size_t k = pos_ + 1;
+      if (k < text_.size() && (text_[k] == '+' || text_[k] == '-')) ++k;
+      if (k < text_.size() && std::isdigit(static_cast<unsigned char>(text_[k]))) {
+        pos_ = k;
+        while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+      }
+    }
     const std::string number = text_.substr(start, pos_ - start);
     double value = 0;
     const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
@@ -94,6 +116,7 @@ class FormulaParser {
     return value;
   }
 
+  static constexpr int kMaxDepth = 32;
   const std::string& text_;
   std::size_t pos_ = 0;
 };
@@ -116,6 +139,10 @@ Composition::Composition(const std::string& formula) : formula_(formula) {
       }
     }
     if (!merged) components_.push_back(Component{Z, n, 0.0});
+  }
+  if (!std::isfinite(total)) {
+    throw InvalidArgument("composition '" + formula + "': the amounts sum to " + std::to_string(total) +
+                          " (expected a finite sum)");
   }
   if (!(total > 0)) {
     throw InvalidArgument("composition '" + formula + "': the amounts sum to zero (expected at least one amount > 0)");

@@ -207,7 +207,8 @@ void write_series(const std::string& path, const Simulator& sim, const Poni& pon
     sim_g.write_dataset("background", sim.background(q)).write_attribute("units", "electrons^2 per atom");
     sim_g.create_hard_link("temperature", "/entry/sample/temperature");
     std::vector<double> S(n * q.size()), I(n * q.size()), E(n * q.size()), g(n * r.size()), G(n * r.size());
-    std::vector<std::vector<double>> metrics(14, std::vector<double>(n));
+    constexpr std::size_t kMetrics = 23;
+    std::vector<std::vector<double>> metrics(kMetrics, std::vector<double>(n));
     std::vector<double> rho(n);
     h5::Group models = sim_g.create_group("models", "NXcollection");
     for (std::size_t k = 0; k < n; ++k) {
@@ -225,9 +226,11 @@ void write_series(const std::string& path, const Simulator& sim, const Poni& pon
         G[k * r.size() + i] = m.G(r[i]);
       }
       const ModelMetrics mm = model_metrics(m);
-      const double vals[14] = {mm.q1, mm.s_q1, mm.fwhm_q1, mm.q2, mm.s_q2, mm.q3, mm.s_q3,
-                               mm.q4, mm.s_q4, mm.s_446, mm.r1, mm.g_r1, mm.coordination, mm.mro_rms};
-      for (int j = 0; j < 14; ++j) metrics[static_cast<std::size_t>(j)][k] = vals[j];
+      const double vals[kMetrics] = {mm.q1,      mm.s_q1,    mm.fwhm_q1,      mm.q2,          mm.s_q2,   mm.fwhm_q2,
+                                     mm.q3,      mm.s_q3,    mm.fwhm_q3,      mm.q4,          mm.s_q4,   mm.fwhm_q4,
+                                     mm.q_new,   mm.s_q_new, mm.prominence_new, mm.s_446,     mm.s_446_excess,
+                                     mm.r1,      mm.g_r1,    mm.coordination, mm.mro_rms,     mm.xi,     mm.q_mro};
+      for (std::size_t j = 0; j < kMetrics; ++j) metrics[j][k] = vals[j];
       // The model itself: hole and shells (c, σ, a, ω, φ), so the truth can be recomputed exactly.
       char name[32];
       std::snprintf(name, sizeof name, "frame_%04zu", k);
@@ -259,12 +262,17 @@ void write_series(const std::string& path, const Simulator& sim, const Poni& pon
     sim_g.write_dataset("g", g, {n, r.size()}, compact);
     sim_g.write_dataset("G", G, {n, r.size()}, compact).write_attribute("units", "1/angstrom^2");
     h5::Group mg = sim_g.create_group("metrics", "NXcollection");
-    const char* names[14] = {"q1", "S_q1", "fwhm_q1", "q2", "S_q2", "q3", "S_q3",
-                             "q4", "S_q4", "S_4_46", "r1", "G_r1", "coordination", "mro_rms_G_5_17"};
-    const char* units[14] = {"1/angstrom", "", "1/angstrom", "1/angstrom", "", "1/angstrom", "",
-                             "1/angstrom", "", "", "angstrom", "1/angstrom^2", "", "1/angstrom^2"};
-    for (int j = 0; j < 14; ++j) {
-      h5::Dataset d = mg.write_dataset(names[j], metrics[static_cast<std::size_t>(j)]);
+    // The fields of ModelMetrics (simulate.hpp states each definition), in its order.
+    const char* names[kMetrics] = {"q1",     "S_q1",     "fwhm_q1",        "q2",     "S_q2",          "fwhm_q2",
+                                   "q3",     "S_q3",     "fwhm_q3",        "q4",     "S_q4",          "fwhm_q4",
+                                   "q_new",  "S_q_new",  "prominence_new", "S_4_46", "S_4_46_excess", "r1",
+                                   "G_r1",   "coordination", "mro_rms_G_5_17", "xi_G_5_17", "Qm_G_5_17"};
+    const char* units[kMetrics] = {"1/angstrom", "", "1/angstrom", "1/angstrom", "", "1/angstrom",
+                                   "1/angstrom", "", "1/angstrom", "1/angstrom", "", "1/angstrom",
+                                   "1/angstrom", "", "", "", "", "angstrom",
+                                   "1/angstrom^2", "", "1/angstrom^2", "angstrom", "1/angstrom"};
+    for (std::size_t j = 0; j < kMetrics; ++j) {
+      h5::Dataset d = mg.write_dataset(names[j], metrics[j]);
       if (*units[j]) d.write_attribute("units", units[j]);
     }
 

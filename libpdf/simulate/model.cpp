@@ -35,11 +35,6 @@ double hole_transform(double r0, double w, double q) {
   return std::exp(-0.5 * qw2) * ((1.0 + qw2) * std::sin(q * r0) - q * r0 * std::cos(q * r0)) / (q * q);
 }
 
-double smoothstep(double x) {
-  x = std::clamp(x, 0.0, 1.0);
-  return x * x * (3.0 - 2.0 * x);
-}
-
 }  // namespace
 
 double PairModel::g(double r) const {
@@ -96,40 +91,63 @@ void PairModel::validate() const {
   if (!bad.empty()) throw InvalidArgument("PairModel: " + bad);
 }
 
+double metallic_glass_progress(double T, const GlassModelOptions& o) {
+  if (o.reference || !(T > o.transition_K)) return 0.0;
+  // 1 − exp(−(T − T_c)/τ), normalised to reach 1 at end_K: the growth starts with a finite slope at T_c
+  // (a smoothstep's zero slope would let a two-segment fit of any MRO metric put the onset tens of K late),
+  // and τ = (end − T_c)/2 makes it saturate (86 % of the way at T_c + 2τ before normalisation) as the
+  // study's G(r) amplitudes level off towards 600 K.
+  const double tau = 0.5 * (o.end_K - o.transition_K);
+  const double x = (1.0 - std::exp(-(T - o.transition_K) / tau)) / (1.0 - std::exp(-2.0));
+  return std::min(x, 1.0);
+}
+
 PairModel metallic_glass_model(double T, const GlassModelOptions& o) {
-  if (!std::isfinite(T) || T <= 0) throw InvalidArgument("metallic_glass_model: temperature must be > 0 K");
-  if (!(o.end_K > o.transition_K)) throw InvalidArgument("metallic_glass_model: end_K must exceed transition_K");
+  if (!std::isfinite(T) || T <= 0) {
+    throw InvalidArgument("metallic_glass_model: temperature = " + std::to_string(T) + " K (expected > 0)");
+  }
+  if (!(o.end_K > o.transition_K)) {
+    throw InvalidArgument("metallic_glass_model: end_K = " + std::to_string(o.end_K) +
+                          " K must exceed transition_K = " + std::to_string(o.transition_K) + " K");
+  }
   PairModel m;
   // Number densities from mass densities: La65Co25Al10 6.0 g/cm³ (conventions §2: ρ₀ ≈ 0.0335 1/Å³);
   // La50Ni35Al15 6.3 g/cm³ (its lighter Ni/Al content packs denser; illustrative).
   m.number_density = o.reference ? number_density_from_mass_density(6.3, Composition("La50Ni35Al15"))
                                  : number_density_from_mass_density(6.0, Composition("La65Co25Al10"));
   const double rho = m.number_density;
-  // x: progress of the polyamorphous change (0 below the transition); age: slow ageing below it.
-  const double x = o.reference ? 0.0 : smoothstep((T - o.transition_K) / (o.end_K - o.transition_K));
+  // x: progress of the polyamorphous change (0 at and below T_c, finite slope just above, 1 at end_K);
+  // age: slow relaxation below T_c (both glasses), frozen above it.
+  const double x = metallic_glass_progress(T, o);
   const double age = std::clamp((std::min(T, o.transition_K) - 310.0) / (o.transition_K - 310.0), 0.0, 1.0);
-  // Thermal expansion 1.2e-5 /K (metallic glasses: ~1e-5) and a Debye–Waller-like broadening of 7 % in σ
-  // from 310 to 600 K: the only changes of the first shell.
-  const double expansion = 1.0 + 1.2e-5 * (T - 310.0);
+  // Thermal broadening of the first shell, a Debye–Waller-like 7 % in σ from 310 to 600 K at constant area
+  // (coordination). No thermal shift of the first-shell positions: the study finds r1 and every feature below
+  // 5 Å unchanged (the anharmonic skew of the first shell offsets the ~1e−5 /K expansion in the peak position).
   const double broadening = std::sqrt(std::max(1.0 + 0.15 * (T - 310.0) / 290.0, 0.5));
-  const double r1 = (o.reference ? 3.50 : 3.62) * expansion;  // La–La-dominated first shell (Å)
-  m.hole_radius_A = 0.855 * r1;
+  const double r1 = o.reference ? 3.50 : 3.62;  // La–La-dominated first shell (Å)
+  m.hole_radius_A = 0.855 * r1;                 // closest approach, below the short TM–La pairs at 0.82 r1
   m.hole_width_A = 0.20;
 
-  // First shell: the short TM–La / Al–La pairs at 0.82 r1 and the La–La pairs at r1, as peaks of g − 1.
+  // First shell: the short TM–La / Al–La pairs at 0.82 r1 and the La–La pairs at r1, as peaks of g − 1
+  // (heights 1.0 and 1.85 at 310 K, ~12 neighbours in total).
   for (const auto& [f, width, height] : {std::tuple{0.82, 0.13, 1.0}, std::tuple{1.0, 0.25, 1.85}}) {
     const double c = f * r1;
     m.shells.push_back({c, width * broadening, c * height / broadening, 0, 0});
   }
-  // Medium-range order: the split second peak (√3 r1 and 2 r1 motifs of face-sharing clusters), then an
-  // oscillation of wavelength 2π/2.24 Å (the first S(q) peak) damped with coherence length ξ.
-  const double xi = 4.3 + 0.3 * age + 2.7 * x;
+  // Medium-range order: the split second peak (√3 r1 and 2 r1 motifs of face-sharing clusters, 1.70 and
+  // 1.97 r1), then alternating shells every half wave π/Q_m, damped as exp(−r/ξ). Q_m = 7.89/r1 (2.18 1/Å for
+  // La65Co25Al10) is the first S(q) peak's own position, so a growing ξ sharpens that peak in place and leaves
+  // q1 where it is (a Q_m off q1 pulls the peak, or splits it as it did for the reference glass).
+  // ξ = 5.6 Å (+0.15 Å of slow ageing up to T_c, +1.7 Å at end_K) makes the envelope fitted to the exact G(r)
+  // over 5–17 Å (model_metrics: xi) 4.0 Å at 310 K, 4.3 Å at 450 K and ≈ 7.3 Å at 600 K, as in the study (4.3 → 7 Å); the amplitude grows by
+  // 35 % and the shells sharpen by 20 % with the same progress x.
+  const double xi = 5.6 + 0.15 * age + 1.7 * x;
   const double amp = 1.0 + 0.04 * age + 0.35 * x;
   const double sharp = 1.0 - 0.2 * x;
   const double A = 0.7;
   std::vector<std::tuple<double, double, double>> mro = {
       {1.70 * r1, 0.32, A}, {1.97 * r1, 0.32, 0.6 * A}, {2.30 * r1, 0.40, -0.9 * A}, {2.62 * r1, 0.42, 0.9 * A}};
-  const double half_wave = kPi / 2.24 * expansion;
+  const double half_wave = kPi / (7.89 / r1);
   double sign = -1;
   for (double c = 2.62 * r1 + half_wave; c < 50.0 + half_wave; c += half_wave, sign = -sign) {
     mro.emplace_back(c, 0.42, sign * 0.9 * A);
@@ -138,16 +156,34 @@ PairModel metallic_glass_model(double T, const GlassModelOptions& o) {
     const double envelope = std::exp(-(c - 1.70 * r1) / xi);
     m.shells.push_back({c, width * sharp * broadening, a * amp * envelope, 0, 0});
   }
-  // The new correlation of the high-temperature state: a wave of 4.40 1/Å in 7–15 Å whose S(q) peak,
-  // added to the sloping S(q), tops out near 4.46 1/Å.
-  if (x > 0) m.shells.push_back({11.0, 3.5, 0.25 * x, 4.40, -kPi / 2});
+  // Wave packets a·exp(−(r − c)²/2σ²)·sin(ωr) (φ = −π/2). Each adds to S(q) a bump centred exactly on q = ω
+  // (the closed form's term exp(−(q − ω)²σ²/2)·cos((q − ω)c)) of width ~1/σ, flanked by shallow negative lobes
+  // at |q − ω| ≈ π/c: a peak that is narrower and higher. σ ≥ c/2 keeps the second (positive) lobes below 5 %
+  // (no spurious maxima), and c ≥ 8 Å keeps them in the medium range: at r1 they add < 0.001 Å of shift.
+  //  - The new peak of the high-temperature state at 4.46 1/Å (≈ 2 q1: the 2 r1 motif ordering), ω = 4.50 with
+  //    c = 10 Å, σ = 4 Å: the S(q) maximum tops out at 4.46 on the falling flank of maximum 2. For La65Co25Al10
+  //    a 0.15 Å part is there at every temperature, a shoulder on maximum 2 (metallic glasses' split second
+  //    peak) that the growing 0.25 Å part resolves into a maximum above T_c; the reference has none.
+  //  - Maxima 2, 3, 4 (3.93, 5.52, 7.25 1/Å) sharpen with x: amplitudes 0.14, 0.12, 0.09 Å, enough to make
+  //    them ≥ 0.02 higher and ≥ 15 % narrower at 600 K against the Debye–Waller loss of the first shell (the
+  //    third broader in q, σ = 5 Å at c = 6 Å, so that its lobes do not split the shallow minimum at 6.4).
+  const double new_peak = o.reference ? 0.0 : 0.15 + 0.25 * x;
+  if (new_peak > 0) m.shells.push_back({10.0, 4.0, new_peak, 4.50, -kPi / 2});
+  if (x > 0) {
+    for (const auto& [omega, c, width, a] :
+         {std::tuple{3.93, 8.0, 4.5, 0.14}, std::tuple{5.52, 8.0, 4.5, 0.12}, std::tuple{7.25, 6.0, 5.0, 0.09}}) {
+      m.shells.push_back({c, width, a * x, omega, -kPi / 2});
+    }
+  }
 
   // A made-up g(r) need not give a physical S(q) below the first peak (the compressibility region): fix
-  // the amplitudes of seven broad shells between the first shell and the second peak by regularised
-  // least squares so that S(q) = 0.03 + 0.45 (q/1.75)⁴ on [0.02, 1.75] 1/Å. Checked: S(q) > 0.01 and
-  // g(r) > −0.01 everywhere for 250–650 K (tests/test_simulate.cpp).
-  const std::vector<double> free_at = {0.95, 1.15, 1.30, 1.45, 1.60, 1.75, 1.90};
-  const double free_width = 0.22 * r1;
+  // the amplitudes of seven broad shells (σ = 1.2 Å) between 0.85 r1 and 2.35 r1 by regularised least squares
+  // so that S(q) = 0.03 + 0.45 (q/1.75)⁴ on [0.02, 1.75] 1/Å. σ = 1.2 Å makes their transforms die out
+  // (exp(−q²σ²/2) < 0.04 at q1) before the first peak: narrower compensating shells (0.8 Å) reached into it with
+  // amplitudes of ±6 Å and split it. Checked: S(q) > 0.005 and g(r) > −0.02 for 250–650 K
+  // (tests/test_simulate.cpp).
+  const std::vector<double> free_at = {0.85, 1.10, 1.35, 1.60, 1.85, 2.10, 2.35};
+  const double free_width = 1.2;
   const int nq = 120;
   const double qa = 1.75, lambda = 0.03;
   Eigen::MatrixXd M(nq + static_cast<int>(free_at.size()), static_cast<int>(free_at.size()));
@@ -171,6 +207,77 @@ PairModel metallic_glass_model(double T, const GlassModelOptions& o) {
   return m;
 }
 
+namespace {
+
+// Width of the maximum at grid index i at half its prominence: the prominence is measured from the higher of
+// the two adjacent minima (scipy.signal.peak_widths' convention with rel_height 0.5); crossings interpolated.
+double width_at_half_prominence(const std::vector<double>& s, std::size_t i, double dq) {
+  std::size_t lo = i, hi = i;
+  while (lo > 0 && s[lo - 1] < s[lo]) --lo;
+  while (hi + 1 < s.size() && s[hi + 1] < s[hi]) ++hi;
+  const double level = s[i] - 0.5 * (s[i] - std::max(s[lo], s[hi]));
+  std::size_t a = i, b = i;
+  while (a > lo && s[a] > level) --a;
+  while (b < hi && s[b] > level) ++b;
+  const double qa = static_cast<double>(a) + (s[a + 1] != s[a] ? (level - s[a]) / (s[a + 1] - s[a]) : 0.0);
+  const double qb = static_cast<double>(b) - (s[b - 1] != s[b] ? (level - s[b]) / (s[b - 1] - s[b]) : 0.0);
+  return (qb - qa) * dq;
+}
+
+// Least-squares fit of G(r) ≈ e^(−r/ξ)[a sin(Qr) + b cos(Qr)] = A e^(−r/ξ) sin(Qr + φ): linear in (a, b) for a
+// given (Q, ξ) (variable projection), so only (Q, ln ξ) are searched: a grid, then a shrinking 5 × 5 pattern.
+std::pair<double, double> envelope_fit(const std::vector<double>& r, const std::vector<double>& G) {
+  const std::size_t n = r.size();
+  std::vector<double> e(n), sn(n), cs(n);
+  auto residual = [&](double Q, double lnxi) {
+    const double inv = std::exp(-lnxi);
+    for (std::size_t i = 0; i < n; ++i) {
+      e[i] = std::exp(-r[i] * inv);
+      sn[i] = std::sin(Q * r[i]);
+      cs[i] = std::cos(Q * r[i]);
+    }
+    double ss = 0, sc = 0, cc = 0, gs = 0, gc = 0, gg = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double si = e[i] * sn[i], ci = e[i] * cs[i];
+      ss += si * si;
+      sc += si * ci;
+      cc += ci * ci;
+      gs += G[i] * si;
+      gc += G[i] * ci;
+      gg += G[i] * G[i];
+    }
+    const double det = ss * cc - sc * sc;
+    if (!(det > 0)) return gg;
+    // Residual = Σg² − projection onto span{s, c}.
+    return gg - (cc * gs * gs - 2 * sc * gs * gc + ss * gc * gc) / det;
+  };
+  // Q over 1.5–3 1/Å (the first S(q) peak of any metallic glass) in steps of 0.05, ξ over 1–50 Å in steps of
+  // 10 % (coarse: the pattern search below refines both to 1e−6).
+  double bq = 2.2, bl = std::log(4.0), best = residual(bq, bl);
+  for (double Q = 1.5; Q <= 3.0 + 1e-9; Q += 0.05) {
+    for (double l = 0.0; l <= std::log(50.0) + 1e-9; l += 0.1) {
+      const double v = residual(Q, l);
+      if (v < best) best = v, bq = Q, bl = l;
+    }
+  }
+  double hq = 0.025, hl = 0.05;
+  while (hq > 1e-6) {
+    double nq = bq, nl = bl;
+    for (int i = -1; i <= 1; ++i) {
+      for (int j = -1; j <= 1; ++j) {
+        const double v = residual(bq + i * hq, bl + j * hl);
+        if (v < best) best = v, nq = bq + i * hq, nl = bl + j * hl;
+      }
+    }
+    if (nq == bq && nl == bl) hq *= 0.5, hl *= 0.5;
+    bq = nq;
+    bl = nl;
+  }
+  return {std::exp(bl), bq};
+}
+
+}  // namespace
+
 ModelMetrics model_metrics(const PairModel& model) {
   ModelMetrics out;
   // S(q) on 0.5..15 1/Å, Δq = 0.002 (maxima refined by the parabola below).
@@ -178,24 +285,26 @@ ModelMetrics model_metrics(const PairModel& model) {
   const std::size_t nq = 7251;
   std::vector<double> s(nq);
   for (std::size_t i = 0; i < nq; ++i) s[i] = model.S(q0 + dq * static_cast<double>(i));
-  std::vector<std::pair<double, double>> maxima;
-  for (std::size_t i = 1; i + 1 < nq && maxima.size() < 4; ++i) {
+  struct Max {
+    std::size_t i;
+    double q, s;
+  };
+  std::vector<Max> maxima;
+  for (std::size_t i = 1; i + 1 < nq; ++i) {
     const double q = q0 + dq * static_cast<double>(i);
     if (q < 1.5 || !(s[i] > s[i - 1] && s[i] >= s[i + 1])) continue;
     // Parabola through the three points.
     const double den = s[i - 1] - 2 * s[i] + s[i + 1];
     const double shift = den != 0 ? 0.5 * (s[i - 1] - s[i + 1]) / den : 0.0;
-    maxima.emplace_back(q + shift * dq, s[i] - 0.25 * (s[i - 1] - s[i + 1]) * shift);
+    maxima.push_back({i, q + shift * dq, s[i] - 0.25 * (s[i - 1] - s[i + 1]) * shift});
   }
-  auto at = [&](std::size_t k) { return k < maxima.size() ? maxima[k] : std::pair<double, double>{0, 0}; };
-  std::tie(out.q1, out.s_q1) = at(0);
-  std::tie(out.q2, out.s_q2) = at(1);
-  std::tie(out.q3, out.s_q3) = at(2);
-  std::tie(out.q4, out.s_q4) = at(3);
-  if (!maxima.empty()) {
+  if (maxima.empty()) return out;
+  out.q1 = maxima[0].q;
+  out.s_q1 = maxima[0].s;
+  {
     // Full width at half of (S − 1) above 1 around q1, by linear interpolation of the crossings.
     const double half = 1.0 + 0.5 * (out.s_q1 - 1.0);
-    const auto i1 = static_cast<std::size_t>(std::lround((out.q1 - q0) / dq));
+    const std::size_t i1 = maxima[0].i;
     std::size_t lo = i1, hi = i1;
     while (lo > 0 && s[lo] > half) --lo;
     while (hi + 1 < nq && s[hi] > half) ++hi;
@@ -203,7 +312,38 @@ ModelMetrics model_metrics(const PairModel& model) {
     const double qhi = q0 + dq * (static_cast<double>(hi) - (half - s[hi]) / (s[hi - 1] - s[hi]));
     out.fwhm_q1 = qhi - qlo;
   }
+  // The highest maximum with q/q1 in [lo, hi) (or q in [lo, hi) when absolute).
+  auto highest = [&](double lo, double hi, bool relative) -> const Max* {
+    const Max* best = nullptr;
+    for (const Max& m : maxima) {
+      const double v = relative ? m.q / out.q1 : m.q;
+      if (v >= lo && v < hi && (!best || m.s > best->s)) best = &m;
+    }
+    return best;
+  };
+  // Maxima 2–4 by their place relative to q1 (metallic glasses: ≈ 1.8, 2.55, 3.35 q1), not by their order, so
+  // that the new peak at 4.46 1/Å (≈ 2.05 q1) does not renumber them.
+  const std::tuple<double, double, double*, double*, double*> windows[3] = {
+      {1.60, 1.93, &out.q2, &out.s_q2, &out.fwhm_q2},
+      {2.30, 2.80, &out.q3, &out.s_q3, &out.fwhm_q3},
+      {3.10, 3.60, &out.q4, &out.s_q4, &out.fwhm_q4}};
+  for (const auto& [lo, hi, q, sv, w] : windows) {
+    if (const Max* m = highest(lo, hi, true)) {
+      *q = m->q;
+      *sv = m->s;
+      *w = width_at_half_prominence(s, m->i, dq);
+    }
+  }
+  if (const Max* m = highest(4.30, 4.65, false)) {
+    out.q_new = m->q;
+    out.s_q_new = m->s;
+    std::size_t lo = m->i, hi = m->i;
+    while (lo > 0 && s[lo - 1] < s[lo]) --lo;
+    while (hi + 1 < nq && s[hi + 1] < s[hi]) ++hi;
+    out.prominence_new = m->s - std::max(s[lo], s[hi]);
+  }
   out.s_446 = model.S(4.46);
+  out.s_446_excess = out.s_446 - 0.5 * (model.S(4.16) + model.S(4.76));
   // G(r) and RDF on 0.002..30 Å (trapezoid coordination: error ~ dr²/12·RDF'' ≈ 1e−4 of N).
   const double dr = 0.002;
   const std::size_t nr = 15000;
@@ -213,13 +353,18 @@ ModelMetrics model_metrics(const PairModel& model) {
     G[i] = model.G(r);
     rdf[i] = 4.0 * kPi * model.number_density * r * r * model.g(r);
   }
-  // The principal first-shell peak: the highest G(r) in 2–5 Å (a shoulder of short pairs precedes it).
+  // The principal first-shell peak: the highest G(r) in 2–5 Å (a shoulder of short pairs precedes it),
+  // refined by the parabola through its neighbours (the grid alone resolves r1 to 0.002 Å only).
   std::size_t i1 = 1000;
   for (std::size_t i = 1000; i < 2500; ++i) {
     if (G[i] > G[i1]) i1 = i;
   }
-  out.r1 = dr * static_cast<double>(i1 + 1);
-  out.g_r1 = G[i1];
+  {
+    const double den = G[i1 - 1] - 2 * G[i1] + G[i1 + 1];
+    const double shift = den != 0 ? 0.5 * (G[i1 - 1] - G[i1 + 1]) / den : 0.0;
+    out.r1 = dr * (static_cast<double>(i1 + 1) + shift);
+    out.g_r1 = G[i1] - 0.25 * (G[i1 - 1] - G[i1 + 1]) * shift;
+  }
   // The first minimum of 4πρ₀r²g after r1 (past the top of the RDF's own first peak, r1 + 0.3 Å).
   std::size_t imin = i1;
   for (; imin + 1 < nr; ++imin) {
@@ -228,10 +373,16 @@ ModelMetrics model_metrics(const PairModel& model) {
   double cn = 0;
   for (std::size_t i = 0; i < imin; ++i) cn += 0.5 * (rdf[i] + rdf[i + 1]) * dr;
   out.coordination = cn;
+  std::vector<double> rw, gw;
   double ss = 0;
-  std::size_t n = 0;
-  for (double r = 5.0; r <= 17.0 + 1e-9; r += 0.01, ++n) ss += model.G(r) * model.G(r);
-  out.mro_rms = std::sqrt(ss / static_cast<double>(n));
+  for (std::size_t k = 0; k <= 1200; ++k) {
+    const double r = 5.0 + 0.01 * static_cast<double>(k);
+    rw.push_back(r);
+    gw.push_back(model.G(r));
+    ss += gw.back() * gw.back();
+  }
+  out.mro_rms = std::sqrt(ss / static_cast<double>(rw.size()));
+  std::tie(out.xi, out.q_mro) = envelope_fit(rw, gw);
   return out;
 }
 
