@@ -174,8 +174,13 @@ OnsetResult detect_onset(const std::vector<double>& x, const std::vector<double>
   out.slope_above = h.c(2);
   out.chi2_hinge = h.chi2;
   const double dof = static_cast<double>(n - 4);
-  // χ² scale: 1 with known σ, else the reduced χ² of the best fit (its σ estimate).
-  const double scale = d.sigma_known ? 1.0 : h.chi2 / dof;
+  // χ² scale: the reduced χ² of the best fit when σ is unknown (its σ estimate); with known σ, 1 — or the reduced
+  // χ² when it exceeds 1 (Birge ratio): a hinge that does not describe the data (a curved rise, a step) leaves
+  // residuals far above the σ's, and Δχ² = 1 would then give an onset σ of a fraction of a kelvin on a series
+  // measured every 10 K (0.06 K on the bundled example before this).
+  const double reduced = h.chi2 / dof;
+  const bool underfit = d.sigma_known && reduced > 1.0;
+  const double scale = d.sigma_known ? std::max(1.0, reduced) : reduced;
 
   // Profile: where χ²(x0) rises by `scale` (Δχ² = 1 in units of σ²) on each side; bisection between grid
   // points. σ(x0) is the larger of the two distances from x0: the profile of a breakpoint is often lopsided
@@ -247,9 +252,9 @@ OnsetResult detect_onset(const std::vector<double>& x, const std::vector<double>
   // (x0 is chosen by the fit, so the nominal level is optimistic — the Davies problem; the slope test
   // below guards against it.)
   const double dchi = std::max(0.0, out.chi2_line - out.chi2_hinge);
-  if (d.sigma_known) {
+  if (d.sigma_known && !underfit) {
     out.p_value = std::exp(-0.5 * dchi);
-  } else if (out.chi2_hinge > 0) {
+  } else if (out.chi2_hinge > 0) {  // σ unknown or inflated: the F-test against the hinge's own residuals
     const double F = 0.5 * dchi / (out.chi2_hinge / dof);
     out.p_value = std::pow(1.0 + 2.0 * F / dof, -0.5 * dof);
   } else {
