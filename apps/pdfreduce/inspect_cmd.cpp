@@ -15,6 +15,7 @@
 #include "libpdf/nexus.hpp"
 #include "pdfreduce/commands.hpp"
 #include "pdfreduce/common.hpp"
+#include "pdfreduce/json.hpp"
 
 namespace pdfreduce {
 namespace {
@@ -25,27 +26,8 @@ struct InspectArgs {
   bool json = false;
 };
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+// JSON strings through the tool's one JSON writer (json.hpp), so every --json output escapes alike.
+std::string json_string(const std::string& s) { return JsonObject::quote(s); }
 
 std::string json_number(double v) { return std::isfinite(v) ? exact(v) : "null"; }
 
@@ -99,9 +81,11 @@ void inspect_result(const InspectArgs& a) {
       << ",\n  \"frame_index\": " << json_array(r.frame_index)
       << ",\n  \"temperature_K\": " << json_array(r.temperature_K) << ",\n  \"has_pdf\": " << (r.has_pdf ? "true" : "false")
       << ",\n  \"parameters\": {";
-    for (std::size_t i = 0; i < r.parameters.size(); ++i) {
-      if (r.parameters[i].first == "poni" || r.parameters[i].first == "all_parameters") continue;
-      o << (i ? ", " : "") << json_string(r.parameters[i].first) << ": " << json_string(r.parameters[i].second);
+    bool first = true;  // skipped keys may come first: the separator follows what was written
+    for (const auto& [key, value] : r.parameters) {
+      if (key == "poni" || key == "all_parameters") continue;
+      o << (first ? "" : ", ") << json_string(key) << ": " << json_string(value);
+      first = false;
     }
     o << "}\n}\n";
     std::cout << o.str();

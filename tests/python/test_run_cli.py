@@ -11,6 +11,7 @@
    no result file; a usage error exits 2.
 """
 import csv
+import json
 import math
 import os
 import sys
@@ -110,6 +111,12 @@ class RunCli(unittest.TestCase):
         for i, r in enumerate(rows[1:]):
             a = float(r[k])
             self.assertTrue((math.isnan(a) and math.isnan(mro[i])) or abs(a - mro[i]) <= 1e-9 * abs(mro[i]))
+        # `inspect --json` of the result is valid JSON holding the parameters (the first parameters, poni and
+        # all_parameters, are left out: the separator must follow what was written).
+        info = json.loads(lib.run_pdfreduce("inspect", result, "--json").stdout)
+        self.assertEqual(info["frames"], 4)
+        self.assertNotIn("poni", info["parameters"])
+        self.assertIn("npt", info["parameters"])
         # Again: resumed, nothing to do, the table unchanged.
         before = read(table)
         proc = lib.run_pdfreduce("run", recipe, "--no-progress")
