@@ -84,8 +84,11 @@ MaskImage hdf5_mask(const std::string& path, const std::string& dataset) {
     for (std::size_t i = 0; i < v.size(); ++i) {
       if (bit_field) {
         // Integers up to 2^53 are exact in double; a signed −1 (all bits) stays masked.
-        const bool finite = std::isfinite(v[i]);
-        const auto bits = finite ? static_cast<std::uint64_t>(static_cast<std::int64_t>(v[i])) : ~std::uint64_t{0};
+        // Beyond ±2^63 (or not finite) the conversion to int64 is undefined: such a value is masked (all bits),
+        // found by fuzz_hdf5 (a float mask holding 1e30).
+        const bool representable = std::isfinite(v[i]) && std::fabs(v[i]) < 9.2e18;
+        const auto bits =
+            representable ? static_cast<std::uint64_t>(static_cast<std::int64_t>(v[i])) : ~std::uint64_t{0};
         out[i] = (bits & 0xFFFFu) != 0 ? 1 : 0;
       } else {
         out[i] = v[i] != 0.0 ? 1 : 0;  // NaN != 0: masked
