@@ -1,9 +1,6 @@
-// Structure metrics (metrics.hpp): compute_metrics, metrics_table, detect_onset. Compiled in only when the
-// library being built contains the metrics module (python/CMakeLists.txt defines LIBPDF_PYTHON_WITH_METRICS);
-// libpdf.has_metrics tells Python which.
+// Structure metrics (metrics.hpp): compute_metrics, metrics_table, detect_onset.
 #include "bindings.hpp"
 
-#ifdef LIBPDF_PYTHON_WITH_METRICS
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,11 +8,9 @@
 
 #include "libpdf/metrics.hpp"
 #include "libpdf/reduce.hpp"
-#endif
 
 namespace libpdf_python {
 
-#ifdef LIBPDF_PYTHON_WITH_METRICS
 namespace {
 
 libpdf::MetricsInput to_input(const py::handle& o) {
@@ -28,7 +23,6 @@ libpdf::MetricsInput to_input(const py::handle& o) {
 }  // namespace
 
 void bind_metrics(py::module_& m) {
-  m.attr("has_metrics") = true;
   py::enum_<libpdf::CoordinationMethod>(m, "CoordinationMethod", "How cn1 integrates the RDF.")
       .value("first_minimum", libpdf::CoordinationMethod::first_minimum)
       .value("symmetric", libpdf::CoordinationMethod::symmetric);
@@ -176,11 +170,5 @@ void bind_metrics(py::module_& m) {
       py::arg("x_min") = py::none(), py::arg("x_max") = py::none(), py::arg("significance") = 0.01,
       "Where the trend of y against x changes (a hinge fit tested against a straight line).");
 }
-#else
-void bind_metrics(py::module_& m) {
-  // The library was built without the metrics module (metrics.hpp not yet compiled into libpdf).
-  m.attr("has_metrics") = false;
-}
-#endif
 
 }  // namespace libpdf_python

@@ -10,9 +10,7 @@
 #include "libpdf/reduce.hpp"
 #include "libpdf/scattering.hpp"
 #include "libpdf/transform.hpp"
-#ifdef LIBPDF_PYTHON_WITH_METRICS
 #include "libpdf/metrics.hpp"
-#endif
 
 namespace libpdf_python {
 namespace {
@@ -239,10 +237,8 @@ void bind_reduce_transform(py::module_& m) {
                              [](const PyReduction& r) { return r.cpp->optimizer_evaluations; })
       .def_property_readonly("has_sigma", [](const PyReduction& r) { return r.cpp->has_sigma; })
       .def_property_readonly("first_measured", [](const PyReduction& r) { return r.cpp->first_measured; });
-#ifdef LIBPDF_PYTHON_WITH_METRICS
   // Used by compute_metrics / metrics_input (bind_metrics.cpp), which accept a ReductionResult directly.
   rr.def("_metrics_input", [](const PyReduction& r) { return libpdf::metrics_input(*r.cpp); });
-#endif
 
   m.def(
       "reduce",

@@ -94,8 +94,6 @@ def test_composition_and_scattering():
 
 
 def test_metrics(mg2sio4):
-    if not libpdf.has_metrics:
-        pytest.skip("the library was built without the metrics module")
     # A hinge with known truth: slope 0 below x0 = 5, slope 2 above, small noise.
     rng = np.random.default_rng(3)
     x = np.linspace(0.0, 10.0, 41)
