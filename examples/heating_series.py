@@ -17,7 +17,6 @@ Exit status 0 when every check holds; the summary and the plots' paths are print
 import argparse
 import csv
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -82,8 +81,7 @@ def main():
 
     # SRO: r1 constant within its uncertainty, and where the model puts it.
     r1, r1_s = series["r1"], series["r1_sigma"]
-    slope, intercept = numpy.polyfit(T, r1, 1, w=1 / r1_s)
-    spread = numpy.std(r1)
+    slope = numpy.polyfit(T, r1, 1, w=1 / r1_s)[0]
     check(abs(slope) * (T.max() - T.min()) < max(3 * numpy.median(r1_s), 0.01),
           "r1 constant: drift over the series %.4f A (3 sigma = %.4f A)" % (slope * (T.max() - T.min()),
                                                                           3 * numpy.median(r1_s)))
