@@ -69,7 +69,6 @@ def main():
     tables["reference"] = os.path.join(out, "out", "reference_pdf.csv")
 
     series = read_table(tables["series"])
-    reference = read_table(tables["reference"])
     T = series["temperature_K"]
     with h5py.File(os.path.join(out, "series.h5"), "r") as f:
         truth = {k: f["/entry/simulation/metrics/" + k][()] for k in ("r1", "q1", "xi_G_5_17", "mro_rms_G_5_17")}
