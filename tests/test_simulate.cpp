@@ -146,13 +146,14 @@ std::vector<double> maxima_in(const libpdf::PairModel& m, double lo, double hi) 
 
 }  // namespace
 
-TEST(PairModel, ProgressStartsWithAFiniteSlopeAtTheTransition) {
+TEST(PairModel, ProgressIsAHingeAtTheTransition) {
   // A hinge fit needs the change to start at T_c with a finite slope: 0 up to 450 K, then growing at once.
   const libpdf::GlassModelOptions o{450, 600, false};
   EXPECT_EQ(libpdf::metallic_glass_progress(300, o), 0.0);
   EXPECT_EQ(libpdf::metallic_glass_progress(450, o), 0.0);
-  // Slope at T_c: 1/(τ(1 − e^−2)) = 1/(75 · 0.8647) = 0.01542 /K; 1 K above, x ≈ slope·1 K (curvature −slope/2τ).
-  EXPECT_NEAR(libpdf::metallic_glass_progress(451, o), 0.01542, 2e-4);
+  // Linear from T_c to end_K: slope 1/150 per K from the first kelvin on, no curvature.
+  EXPECT_NEAR(libpdf::metallic_glass_progress(451, o), 1.0 / 150, 1e-15);
+  EXPECT_NEAR(libpdf::metallic_glass_progress(525, o), 0.5, 1e-15);
   EXPECT_NEAR(libpdf::metallic_glass_progress(600, o), 1.0, 1e-12);
   EXPECT_EQ(libpdf::metallic_glass_progress(650, o), 1.0);
   EXPECT_EQ(libpdf::metallic_glass_progress(600, libpdf::GlassModelOptions{450, 600, true}), 0.0);

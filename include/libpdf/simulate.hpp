@@ -71,8 +71,8 @@ struct GlassModelOptions {
 };
 
 /// Progress x ∈ [0, 1] of the polyamorphous change at @p temperature_K: 0 at and below transition_K (and for
-/// the reference glass), x = [1 − e^(−(T − T_c)/τ)] / (1 − e^(−2)) with τ = (end_K − T_c)/2 above it, 1 from
-/// end_K on. It starts with a finite slope (1.55 / (end_K − T_c) per K) so that the onset is a hinge.
+/// the reference glass), x = (T − T_c)/(end_K − T_c) above it, 1 from end_K on. Linear, so that the model's onset
+/// is a hinge exactly at T_c (a two-segment fit of a concave rise would land early).
 LIBPDF_API double metallic_glass_progress(double temperature_K, const GlassModelOptions& options = {});
 
 /// The model of La65Co25Al10 (or, with reference, La50Ni35Al15) at @p temperature_K. Below the transition

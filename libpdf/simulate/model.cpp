@@ -93,13 +93,12 @@ void PairModel::validate() const {
 
 double metallic_glass_progress(double T, const GlassModelOptions& o) {
   if (o.reference || !(T > o.transition_K)) return 0.0;
-  // 1 − exp(−(T − T_c)/τ), normalised to reach 1 at end_K: the growth starts with a finite slope at T_c
-  // (a smoothstep's zero slope would let a two-segment fit of any MRO metric put the onset tens of K late),
-  // and τ = (end − T_c)/2 makes it saturate (86 % of the way at T_c + 2τ before normalisation) as the
-  // study's G(r) amplitudes level off towards 600 K.
-  const double tau = 0.5 * (o.end_K - o.transition_K);
-  const double x = (1.0 - std::exp(-(T - o.transition_K) / tau)) / (1.0 - std::exp(-2.0));
-  return std::min(x, 1.0);
+  // Linear from T_c to end_K: the change starts with a finite slope at T_c (a smoothstep's zero slope would let a
+  // two-segment fit of any MRO metric put the onset tens of K late) and keeps it, so the model's onset is a true
+  // hinge at T_c. A saturating rise (1 − e^(−(T − T_c)/τ), τ = 75 K, as an earlier version had) is concave: a
+  // hinge fit of it over 310–600 K lands 20 K early even without noise, and the truth would not be where the
+  // model says it is.
+  return std::min((T - o.transition_K) / (o.end_K - o.transition_K), 1.0);
 }
 
 PairModel metallic_glass_model(double T, const GlassModelOptions& o) {
