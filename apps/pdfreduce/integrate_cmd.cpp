@@ -64,6 +64,14 @@ struct IntegrateArgs {
   int clip_iterations = 5;
   bool sum = false;
   bool average = false;
+
+  // Growing inputs and TIFF series with a separate dark.
+  bool follow = false;
+  double timeout_s = 60.0;
+  double poll_s = 0.2;
+  bool dark_subtracted = false;
+  std::size_t summed_frames = 1;
+  std::size_t dark_summed_frames = 1;
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -145,7 +153,14 @@ bool has_supported_extension(const std::string& path) {
 std::string yes_no(bool b) { return b ? "yes" : "no"; }
 
 // The part of the `#` header that is the same for every frame: provenance, geometry and options.
-std::string common_header(const IntegrateArgs& a, const libpdf::FrameSource& source, const libpdf::Poni& poni,
+// What the header says about the frames (a FrameSource, or the first frame of a followed file).
+struct InputInfo {
+  std::string description;
+  std::size_t rows = 0, cols = 0;
+  libpdf::PixelType type = libpdf::PixelType::u16;
+};
+
+std::string common_header(const IntegrateArgs& a, const InputInfo& source, const libpdf::Poni& poni,
                           const libpdf::IntegrationOptions& opt, const libpdf::Integrator& integrator,
                           const std::string& mask_text, const std::string& dark_text, const std::string& flat_text) {
   const auto& det = poni.detector;
@@ -155,9 +170,10 @@ std::string common_header(const IntegrateArgs& a, const libpdf::FrameSource& sou
   auto line = [&h](const std::string& key, const std::string& value) { h += "# " + key + ": " + value + "\n"; };
   h += std::string("# pdfreduce integrate, libpdf ") + libpdf::version() + "\n";
   line("input", a.input);
-  line("source", source.describe());
-  line("frame_shape", std::to_string(source.rows()) + " x " + std::to_string(source.cols()) + " (rows x columns), " +
-                          libpdf::pixel_type_name(source.type()));
+  line("source", source.description);
+  line("frame_shape", std::to_string(source.rows) + " x " + std::to_string(source.cols) + " (rows x columns), " +
+                          libpdf::pixel_type_name(source.type));
+  if (a.follow) line("follow", "yes (frames read as they were written, timeout " + exact(a.timeout_s) + " s)");
   line("flip_vertical", yes_no(a.flip_vertical));
   line("poni_file", a.poni);
   line("poni_version", poni.version == 21 ? "2.1" : std::to_string(poni.version));
@@ -176,6 +192,8 @@ std::string common_header(const IntegrateArgs& a, const libpdf::FrameSource& sou
   line("wavelength_A", exact(poni.wavelength_A()));
   line("mask", mask_text);
   line("dark", dark_text);
+  line("summed_frames", std::to_string(a.summed_frames) + " sub-frame(s) per frame, " +
+                            std::to_string(a.dark_summed_frames) + " per dark frame");
   line("flat", flat_text);
   line("npt", std::to_string(opt.npt));
   line("unit", libpdf::radial_unit_name(opt.unit));
@@ -257,20 +275,76 @@ void run_integrate(const IntegrateArgs& a, const GlobalOptions& global) {
   const Reporter report(global);
 
   const libpdf::Poni poni = libpdf::read_poni(a.poni);
-  const std::shared_ptr<const libpdf::FrameSource> source = libpdf::open_frames(a.input, a.dataset);
-  const std::size_t rows = source->rows();
-  const std::size_t cols = source->cols();
-  const std::vector<std::size_t> indices = slice_indices(parse_slice(a.frames), source->size());
+  // With --follow the input may still be growing (or not exist yet): it is never held open (a reader keeping an
+  // HDF5 file open would lock its writer out), its length is unknown, and the first selected frame tells the
+  // shape. Otherwise the whole input is opened once.
+  std::shared_ptr<const libpdf::FrameSource> source;
+  std::unique_ptr<libpdf::FrameFollower> follower;
+  std::optional<libpdf::Image> first_followed;
+  std::vector<std::size_t> indices;
+  std::optional<std::size_t> follow_stop;  // with --follow: one past the last frame wanted (unset = open-ended)
+  std::size_t follow_step = 1;
+  InputInfo input;
+  if (a.follow) {
+    const FrameSlice slice = parse_slice(a.frames);
+    if ((slice.start && *slice.start < 0) || (slice.stop && *slice.stop < 0)) {
+      throw libpdf::InvalidArgument("--frames " + a.frames + ": with --follow the number of frames is not known "
+                                    "yet, so frames cannot be counted from the end (expected A:B, A: or N with "
+                                    "A, B >= 0)");
+    }
+    const auto start = static_cast<std::size_t>(slice.start.value_or(0));
+    if (slice.single) {
+      follow_stop = start + 1;
+    } else if (slice.stop) {
+      follow_stop = static_cast<std::size_t>(*slice.stop);
+    }
+    follow_step = static_cast<std::size_t>(slice.step);
+    if (follow_stop && *follow_stop <= start) {
+      throw libpdf::InvalidArgument("--frames " + a.frames + " selects no frame");
+    }
+    libpdf::FollowOptions follow_options;
+    follow_options.open.dataset = a.dataset;
+    follow_options.timeout_s = a.timeout_s;
+    follow_options.poll_interval_s = a.poll_s;
+    follower = std::make_unique<libpdf::FrameFollower>(a.input, follow_options);
+    report.detail(strprintf("following %s: waiting up to %g s for frame %zu", a.input.c_str(), a.timeout_s, start));
+    try {
+      first_followed = follower->read(start);
+    } catch (const libpdf::IoError& e) {
+      // Nothing could be opened at all in that time (FrameFollower tells that apart from a frame still missing).
+      throw libpdf::IoError(std::string("--follow: ") + e.what() + "; nothing integrated (a longer --timeout " +
+                            "waits more for the file to appear)");
+    }
+    if (!first_followed) {
+      throw libpdf::IoError("--follow: frame " + std::to_string(start) + " of '" + a.input +
+                            "' did not arrive complete within --timeout " + exact(a.timeout_s) +
+                            " s (nothing integrated; a longer --timeout waits more)");
+    }
+    indices.push_back(start);
+    input = {file_and_dataset(a.input, a.dataset) + " (followed while written)", first_followed->rows(),
+             first_followed->cols(), first_followed->type()};
+  } else {
+    source = libpdf::open_frames(a.input, a.dataset);
+    indices = slice_indices(parse_slice(a.frames), source->size());
+    input = {source->describe(), source->rows(), source->cols(), source->type()};
+  }
+  const std::size_t rows = input.rows;
+  const std::size_t cols = input.cols;
   const bool combine = a.sum || a.average;
   const bool nexus_out = is_nexus_output(a.output);
-  if (!combine && indices.size() > 1 && !has_frame_field(a.output) && !nexus_out) {
-    throw libpdf::InvalidArgument("-o " + a.output + ": " + std::to_string(indices.size()) +
-                                  " frames are selected but the output name has no {frame} field to tell their "
+  const bool several = a.follow ? !(follow_stop && *follow_stop <= indices.front() + follow_step) : indices.size() > 1;
+  if (!combine && several && !has_frame_field(a.output) && !nexus_out) {
+    throw libpdf::InvalidArgument("-o " + a.output + ": " +
+                                  (a.follow ? std::string("--follow may integrate several frames")
+                                            : std::to_string(indices.size()) + " frames are selected") +
+                                  " but the output name has no {frame} field to tell their "
                                   "files apart (e.g. out_{frame}.xy); or select one frame with --frames, or "
                                   "combine them with --sum/--average");
   }
-  report.detail("input " + source->describe() + ": " + std::to_string(source->size()) + " frame(s) of " +
-                std::to_string(rows) + " x " + std::to_string(cols) + " " + libpdf::pixel_type_name(source->type()));
+  if (source) {
+    report.detail("input " + source->describe() + ": " + std::to_string(source->size()) + " frame(s) of " +
+                  std::to_string(rows) + " x " + std::to_string(cols) + " " + libpdf::pixel_type_name(source->type()));
+  }
 
   const libpdf::Geometry geometry(poni, rows, cols);
 
@@ -290,16 +364,28 @@ void run_integrate(const IntegrateArgs& a, const GlobalOptions& global) {
     mask_text = file_and_dataset(path, a.mask_dataset) + (flip_mask ? ", flipped" : "") + ", " +
                 std::to_string(masked) + " pixels masked";
   }
-  if (!a.dark.empty() || !a.dark_dataset.empty()) {
-    auto dark = read_static_image("--dark", a.dark.empty() ? a.input : a.dark, a.dark_dataset, true, a.flip_vertical,
-                                  rows, cols, report);
+  libpdf::DarkOptions dark_options;
+  dark_options.frame_summed_frames = a.summed_frames;
+  dark_options.dark_summed_frames = a.dark_summed_frames;
+  dark_options.already_subtracted = a.dark_subtracted;
+  if (a.dark_subtracted) {
+    // Nothing to subtract; read_dark() checks the options and says so in the header.
+    dark_text = libpdf::read_dark("", dark_options).description;
+  } else if (!a.dark.empty() || !a.dark_dataset.empty()) {
+    // Every frame of the dark (a TIFF, a multi-page TIFF, a TIFF series pattern or an HDF5 stack) averaged and
+    // scaled by --summed-frames / --dark-summed-frames.
+    const std::string path = a.dark.empty() ? a.input : a.dark;
+    libpdf::DarkImage dark = libpdf::read_dark(path, dark_options, a.dark_dataset);
+    check_shape("--dark", file_and_dataset(path, a.dark_dataset), dark.rows, dark.cols, rows, cols);
+    if (a.flip_vertical) {
+      flip_rows(dark.pixels, rows, cols);
+      flip_rows(dark.variance, rows, cols);
+    }
     if (a.dark_variance == "poisson") {
-      // A photon-counting dark: each of its n frames is Poisson, so their mean has variance mean/n.
-      // (pyFAI's Python preprocessing adds the dark itself, n = 1; its Cython engines add nothing.)
-      corrections.dark_variance.resize(dark.pixels.size());
-      for (std::size_t p = 0; p < dark.pixels.size(); ++p) {
-        corrections.dark_variance[p] = std::max(dark.pixels[p], 0.0f) / static_cast<float>(dark.frames);
-      }
+      // A photon-counting dark: each of its n frames is Poisson, so their mean has variance mean/n (times the
+      // square of the sub-frame scale). (pyFAI's Python preprocessing adds the dark itself, n = 1; its Cython
+      // engines add nothing.)
+      corrections.dark_variance = std::move(dark.variance);
     }
     corrections.dark = std::move(dark.pixels);
     dark_text = dark.description + (a.flip_vertical ? ", flipped" : "") + ", variance " +
@@ -322,7 +408,7 @@ void run_integrate(const IntegrateArgs& a, const GlobalOptions& global) {
 
   // Start reading the first frame while the plan is built.
   std::future<libpdf::Image> next;
-  if (!combine) next = std::async(std::launch::async, read_frame, indices.front());
+  if (!combine && !a.follow) next = std::async(std::launch::async, read_frame, indices.front());
 
   const libpdf::Integrator integrator(geometry, options, corrections);
   const auto stats = integrator.stats();
@@ -330,7 +416,7 @@ void run_integrate(const IntegrateArgs& a, const GlobalOptions& global) {
                           stats.pixels, stats.entries, static_cast<double>(stats.plan_bytes) / 1e6,
                           stats.build_seconds));
 
-  const std::string header = common_header(a, *source, poni, options, integrator, mask_text, dark_text, flat_text);
+  const std::string header = common_header(a, input, poni, options, integrator, mask_text, dark_text, flat_text);
   libpdf::SigmaClipOptions clip;
   if (a.sigma_clip) {
     clip.threshold = *a.sigma_clip;
@@ -347,11 +433,13 @@ void run_integrate(const IntegrateArgs& a, const GlobalOptions& global) {
                                        {"mask", mask_text},
                                        {"dark", dark_text},
                                        {"flat", flat_text},
+                                       {"summed_frames", std::to_string(a.summed_frames) + " per frame, " +
+                                                             std::to_string(a.dark_summed_frames) + " per dark frame"},
                                        {"flip_vertical", yes_no(a.flip_vertical)},
                                        {"frame_combine", a.sum ? "sum" : a.average ? "average" : "none"},
                                        {"sigma_clip", a.sigma_clip ? exact(*a.sigma_clip) : "none"}},
-        source->size());
-    if (!combine) {
+        source ? source->size() : 0);
+    if (!combine && !a.follow) {
       todo.clear();
       for (std::size_t i : indices) {
         if (!nexus->done(i)) todo.push_back(i);
@@ -393,6 +481,50 @@ void run_integrate(const IntegrateArgs& a, const GlobalOptions& global) {
     }
     report.info(strprintf("%s %zu frames of %s into %s", a.sum ? "summed" : "averaged", indices.size(), a.input.c_str(),
                           path.c_str()));
+    return;
+  }
+
+  if (a.follow) {
+    // Frame by frame as they are written: the next one is waited for up to --timeout; a frame that does not
+    // come in time ends the run cleanly after the last complete one.
+    std::size_t done = 0;
+    std::string last_path;
+    if (nexus && nexus->resumed()) {
+      report.info(strprintf("%s: resuming, %zu frame(s) already in the file", a.output.c_str(), nexus->frames()));
+    }
+    for (std::size_t index = indices.front(); !follow_stop || index < *follow_stop; index += follow_step) {
+      if (nexus && nexus->done(index)) continue;  // resumed: already in the file
+      std::optional<libpdf::Image> frame;
+      if (index == indices.front()) {
+        frame = std::move(first_followed);
+        first_followed.reset();
+      } else {
+        frame = follower->read(index);
+      }
+      if (!frame) {
+        report.info(strprintf("frame %zu of %s did not arrive within %g s: stopping", index, a.input.c_str(),
+                              a.timeout_s));
+        break;
+      }
+      if (frame->rows() != rows || frame->cols() != cols) {
+        throw libpdf::IoError(strprintf("--follow: frame %zu of '%s' is %zu x %zu pixels, the first was %zu x %zu",
+                                        index, a.input.c_str(), frame->rows(), frame->cols(), rows, cols));
+      }
+      const libpdf::Image image = a.flip_vertical ? frame->flipped_vertical() : std::move(*frame);
+      const auto result = a.sigma_clip ? integrator.sigma_clip(image.view(), clip) : integrator.integrate(image.view());
+      if (nexus) {
+        nexus->write(index, result);
+        last_path = a.output;
+      } else {
+        last_path = expand_frame_field(a.output, index);
+        write_text_atomic(last_path, format_pattern(header, "frame: " + std::to_string(index), result, options));
+      }
+      report.detail("frame " + std::to_string(index) + " -> " + last_path);
+      ++done;
+    }
+    if (nexus) nexus->close();
+    report.info(strprintf("integrated %zu frame(s) of %s (followed) into %s", done, a.input.c_str(),
+                          a.output.c_str()));
     return;
   }
 
@@ -589,10 +721,53 @@ Command add_integrate_command(CLI::App& parent, const GlobalOptions& global) {
       ->capture_default_str()
       ->check(non_negative_number());
 
+  // A file still being written.
+  auto* follow = app->add_flag("--follow", a.follow,
+                               "INPUT is still being written (HDF5 stack being extended, Eiger series, TIFF series "
+                               "pattern whose files keep coming): integrate each frame once it is complete, wait "
+                               "up to --timeout for the next one, stop cleanly after the last complete frame. "
+                               "--frames A: (default 0:) follows without end, A:B stops after frame B-1");
+  app->add_option("--timeout", a.timeout_s,
+                  "With --follow: longest wait in seconds for the next frame (0 = do not wait)")
+      ->capture_default_str()
+      ->check(non_negative_number())
+      ->needs(follow);
+  app->add_option("--poll-interval", a.poll_s, "With --follow: seconds between two looks at the input")
+      ->capture_default_str()
+      ->check(positive_number())
+      ->needs(follow);
+  follow->excludes(sum)->excludes(average);
+
+  // How the frames relate to the dark (PerkinElmer/Varex TIFF series with a separate dark).
+  app->add_flag("--dark-subtracted", a.dark_subtracted,
+                                   "The acquisition software already subtracted the dark from the frames: no dark "
+                                   "is subtracted (giving --dark as well is refused)");
+  app->add_option("--summed-frames", a.summed_frames,
+                  "Sub-frames summed into each frame (PerkinElmer/Varex 'sum' mode): the dark is scaled by "
+                  "N / --dark-summed-frames before it is subtracted")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->type_name("N");
+  app->add_option("--dark-summed-frames", a.dark_summed_frames, "Sub-frames summed into each frame of the dark")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->type_name("N");
+
   // Combinations CLI11 cannot express, checked at the end of parsing so they are usage errors (exit 2).
   app->callback([args] {
-    if (args->dark_variance != "none" && args->dark.empty() && args->dark_dataset.empty()) {
+    const bool dark = !args->dark.empty() || !args->dark_dataset.empty();
+    if (args->dark_variance != "none" && !dark) {
       throw CLI::ValidationError("--dark-variance", "needs a dark (--dark or --dark-dataset)");
+    }
+    if (args->dark_subtracted && dark) {
+      throw CLI::ValidationError("--dark-subtracted",
+                                 "the frames are already dark-subtracted, so --dark/--dark-dataset would subtract a "
+                                 "dark a second time (give one or the other)");
+    }
+    if ((args->summed_frames != 1 || args->dark_summed_frames != 1) && !dark) {
+      throw CLI::ValidationError("--summed-frames",
+                                 "--summed-frames and --dark-summed-frames scale the dark: they need --dark (or "
+                                 "--dark-dataset)");
     }
   });
 

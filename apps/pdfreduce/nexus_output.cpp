@@ -23,7 +23,8 @@ bool is_nexus_output(const std::string& path) {
 
 NexusOutput::NexusOutput(const std::string& path, const std::string& input, const std::string& dataset,
                          const std::string& poni_path, const libpdf::Poni& poni, const libpdf::Integrator& integrator,
-                         std::vector<libpdf::Parameter> extra, std::size_t input_frames) {
+                         std::vector<libpdf::Parameter> extra, std::size_t input_frames)
+    : input_(input) {
   libpdf::NexusResultInfo info = libpdf::nexus_info(poni, integrator);
   info.program = "pdfreduce integrate";
   info.title = "pdfreduce integrate " + input;
@@ -55,7 +56,21 @@ NexusOutput::NexusOutput(const std::string& path, const std::string& input, cons
 bool NexusOutput::done(std::size_t frame) const { return writer_->has_frame(frame); }
 
 void NexusOutput::write(std::size_t frame, const libpdf::Result1D& result) {
-  const double t = frame < temperatures_.size() ? temperatures_[frame] : std::numeric_limits<double>::quiet_NaN();
+  double t = frame < temperatures_.size() ? temperatures_[frame] : std::numeric_limits<double>::quiet_NaN();
+  if (frame >= temperatures_.size() && libpdf::is_hdf5_file(input_)) {
+    // A file still being written (--follow): its temperatures grow with it. Read them again; a file the writer
+    // holds locked leaves this frame's temperature unknown (NaN).
+    try {
+      const libpdf::FileMetadata meta = libpdf::read_metadata(input_);
+      if (meta.temperature_K.size() > frame) {
+        temperatures_ = meta.temperature_K;
+        t = temperatures_[frame];
+      } else if (meta.temperature_K.size() == 1) {
+        t = meta.temperature_K.front();  // one temperature for the whole series
+      }
+    } catch (const libpdf::Error&) {
+    }
+  }
   writer_->append(frame, result, t);
 }
 

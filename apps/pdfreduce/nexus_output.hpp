@@ -25,7 +25,8 @@ class NexusOutput {
               std::vector<libpdf::Parameter> extra, std::size_t input_frames);
   /// Whether input frame @p frame is already in the file (a resumed run skips it).
   bool done(std::size_t frame) const;
-  /// Appends input frame @p frame (flushes the file).
+  /// Appends input frame @p frame (flushes the file). A frame beyond the input's length at construction (a
+  /// followed, growing input) has its temperature read from the input's metadata again.
   void write(std::size_t frame, const libpdf::Result1D& result);
   std::size_t frames() const;
   bool resumed() const;
@@ -33,6 +34,7 @@ class NexusOutput {
 
  private:
   std::unique_ptr<libpdf::NexusResultWriter> writer_;
+  std::string input_;
   std::vector<double> temperatures_;
 };
 
