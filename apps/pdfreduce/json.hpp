@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "libpdf/metrics.hpp"
 #include "pdfreduce/common.hpp"
 
 namespace pdfreduce {
@@ -59,5 +60,26 @@ class JsonObject {
   void add(const std::string& key, const std::string& value) { items_.emplace_back(key, value); }
   std::vector<std::pair<std::string, std::string>> items_;
 };
+
+/// The fields of an onset fit, as `pdfreduce onset --json` and the onset file of `pdfreduce run` write them:
+/// onset, onset_sigma, both slopes with σ, intercept with σ, p_value, detected, significance, chi2 of both fits,
+/// n, sigma_known.
+inline void add_onset_fields(JsonObject& j, const libpdf::OnsetResult& r, const libpdf::OnsetOptions& o) {
+  j.number("onset", r.onset);
+  j.number("onset_sigma", r.onset_sigma);
+  j.number("slope_below", r.slope_below);
+  j.number("slope_below_sigma", r.slope_below_sigma);
+  j.number("slope_above", r.slope_above);
+  j.number("slope_above_sigma", r.slope_above_sigma);
+  j.number("intercept", r.intercept);
+  j.number("intercept_sigma", r.intercept_sigma);
+  j.number("p_value", r.p_value);
+  j.boolean("detected", r.detected);
+  j.number("significance", o.significance);
+  j.number("chi2_hinge", r.chi2_hinge);
+  j.number("chi2_line", r.chi2_line);
+  j.number("n", static_cast<double>(r.n));
+  j.boolean("sigma_known", r.sigma_known);
+}
 
 }  // namespace pdfreduce

@@ -36,6 +36,7 @@
 #include "libpdf/pattern_io.hpp"
 #include "pdfreduce/commands.hpp"
 #include "pdfreduce/common.hpp"
+#include "pdfreduce/plot.hpp"
 #include "pdfreduce/plot_data.hpp"
 
 extern char** environ;
@@ -408,6 +409,36 @@ void run_plot(const PlotArgs& a, const GlobalOptions& global) {
 }
 
 }  // namespace
+
+bool gnuplot_available(const std::string& name) {
+  try {
+    (void)find_gnuplot(name);
+    return true;
+  } catch (const libpdf::IoError&) {
+    return false;
+  }
+}
+
+void plot_series_run(const SeriesPlots& request, const Reporter& report) {
+  PlotArgs a;
+  a.out = request.out_dir;
+  a.x = request.x;
+  a.file = request.result;
+  Plotter p(a, report);
+  plot_result(p, a);
+  if (request.table.empty()) return;
+  a.file = request.table;
+  const SeriesTable t = read_series_table(request.table);
+  for (const auto& m : request.metrics) {
+    if (t.find(m) == t.columns.size()) continue;  // a metric this run does not compute
+    try {
+      plot_metric(p, a, report, t, m);
+    } catch (const libpdf::InvalidArgument& e) {
+      // A metric without a single finite value (every frame's fit failed): no figure, the others still drawn.
+      report.warn("no figure of " + m + ": " + e.what());
+    }
+  }
+}
 
 Command add_plot_command(CLI::App& parent, const GlobalOptions& global) {
   auto args = std::make_shared<PlotArgs>();

@@ -11,13 +11,19 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "libpdf/error.hpp"
 #include "libpdf/io.hpp"
+#include "libpdf/metrics.hpp"
 #include "libpdf/pipeline.hpp"
 #include "libpdf/recipe.hpp"
+#include "libpdf/version.hpp"
 #include "pdfreduce/commands.hpp"
 #include "pdfreduce/common.hpp"
+#include "pdfreduce/json.hpp"
+#include "pdfreduce/plot.hpp"
+#include "pdfreduce/plot_data.hpp"
 
 namespace pdfreduce {
 namespace {
@@ -30,7 +36,55 @@ struct RunArgs {
   bool progress = false;
   std::string write_recipe;
   std::string output;
+  std::vector<std::string> set;  // "section.key=value" overrides of the recipe
 };
+
+// The medium-range-order metrics whose onset a run reports (issue 5: the amplitude and the correlation length of
+// the G(r) oscillations in the MRO window), and the metrics a run draws against temperature.
+const std::vector<std::string> kOnsetMetrics = {"mro_xi", "mro_amplitude_rms"};
+const std::vector<std::string> kPlotMetrics = {"q1", "r1", "cn1", "mro_amplitude_rms", "mro_xi"};
+
+// "<table without .csv>_onset.json".
+std::string onset_path(const std::string& table) {
+  std::filesystem::path p(table);
+  return (p.parent_path() / (p.stem().string() + "_onset.json")).string();
+}
+
+// The onset of each of kOnsetMetrics along the finished table (libpdf::detect_onset, the defaults of
+// `pdfreduce onset`), written as JSON beside the table and summarised on stderr. A metric that cannot be fitted
+// (too few frames, no finite values) is recorded with its reason, not an error: the data are written already.
+void report_onsets(const std::string& table_path, const std::string& x, const Reporter& report) {
+  const SeriesTable t = read_series_table(table_path);
+  JsonObject all;
+  all.text("libpdf_version", libpdf::version());
+  all.text("table", table_path);
+  all.text("x", x);
+  JsonObject metrics;
+  for (const auto& m : kOnsetMetrics) {
+    JsonObject j;
+    if (t.find(m) == t.columns.size()) continue;
+    const libpdf::OnsetOptions o;
+    try {
+      const OnsetSeries s = onset_series(t, table_path, x, m, true);
+      const libpdf::OnsetResult r = libpdf::detect_onset(s.x, s.y, s.sigma, o);
+      add_onset_fields(j, r, o);
+      const char* unit = x == "temperature_K" ? " K" : "";
+      report.info(strprintf("onset of %s: %s = %.4g +- %.2g%s (%s, p = %.2g, %zu frames)", m.c_str(), x.c_str(),
+                            r.onset, r.onset_sigma, unit, r.detected ? "detected" : "not significant", r.p_value,
+                            r.n));
+    } catch (const libpdf::Error& e) {
+      j.raw("onset", "null");
+      j.boolean("detected", false);
+      j.text("error", e.what());
+      report.warn("no onset of " + m + ": " + e.what());
+    }
+    metrics.raw(m, j.str(6));
+  }
+  all.raw("metrics", metrics.str(4));
+  const std::string path = onset_path(table_path);
+  write_text_atomic(path, all.str() + "\n");
+  report.info("wrote the onsets to " + path);
+}
 
 // Ctrl-C stops the run cleanly after the frame being written: the result file stays valid and resumable.
 volatile std::sig_atomic_t g_interrupted = 0;
@@ -50,7 +104,7 @@ void run_run(const RunArgs& a, const GlobalOptions& global) {
     return;
   }
   if (a.recipe.empty()) throw libpdf::InvalidArgument("no recipe given (pdfreduce run RECIPE, or --write-recipe FILE)");
-  libpdf::Recipe recipe = libpdf::load_recipe(a.recipe);
+  libpdf::Recipe recipe = libpdf::load_recipe(a.recipe, a.set);
   if (!a.output.empty()) {
     // The table follows the result unless the recipe names it.
     recipe.output.result = std::filesystem::absolute(a.output).lexically_normal().string();
@@ -100,6 +154,27 @@ void run_run(const RunArgs& a, const GlobalOptions& global) {
   report.detail(strprintf("plan %.2f s; at most %zu of %zu frames held at once; peak memory %.0f MB", s.plan_seconds,
                           s.max_frames_held, s.frames_in_flight,
                           static_cast<double>(libpdf::peak_memory_bytes()) / 1e6));
+
+  // After the run (also when everything was there already): the onsets and the figures of the whole series.
+  const std::string x = recipe.metrics.against == libpdf::MetricsAxis::temperature ? "temperature_K" : "frame";
+  if (!s.table_path.empty()) report_onsets(s.table_path, x, report);
+  if (recipe.output.plots) {
+    if (!gnuplot_available()) {
+      // The data are complete: missing figures are worth a warning, not a failed run.
+      report.warn("no figures: gnuplot was not found (Debian: apt-get install gnuplot-nox), or set [output] plots = "
+                  "false (--set output.plots=false)");
+      return;
+    }
+    SeriesPlots plots;
+    plots.result = s.result_path;
+    plots.table = s.table_path;
+    plots.metrics = kPlotMetrics;
+    plots.x = x;
+    plots.out_dir = recipe.output.plot_dir.empty()
+                        ? (std::filesystem::path(s.result_path).parent_path() / "plots").string()
+                        : recipe.output.plot_dir;
+    plot_series_run(plots, report);
+  }
 }
 
 }  // namespace
@@ -116,7 +191,11 @@ Command add_run_command(CLI::App& parent, const GlobalOptions& global) {
       "Ctrl-C stops after the frame being written; the files stay valid and the next run continues.\n"
       "Examples:\n"
       "  pdfreduce simulate --out example --size 1024 && pdfreduce run examples/recipes/example_series.toml\n"
-      "  pdfreduce run heating.toml --threads 2 --overwrite");
+      "  pdfreduce run heating.toml --threads 2 --overwrite\n"
+      "  pdfreduce run heating.toml --set reduction.qmax=20 --set output.result=out/qmax20.h5\n"
+      "After the run: the onset of mro_xi and mro_amplitude_rms against temperature (or frame) is printed and "
+      "written to <table>_onset.json; with [output] plots = true (the default) the figures go to [output] plot_dir "
+      "(default: plots/ beside the result; needs gnuplot).");
   auto& a = *args;
   app->add_option("RECIPE", a.recipe, "Recipe file (TOML)")->type_name("FILE");
   app->add_option("--threads", a.threads, "Worker threads (overrides [run] threads; 0 = all cores)")
@@ -130,6 +209,12 @@ Command add_run_command(CLI::App& parent, const GlobalOptions& global) {
       ->type_name("FILE");
   app->add_option("--write-recipe", a.write_recipe, "Write a commented recipe template to FILE and exit")
       ->type_name("FILE");
+  app->add_option("--set", a.set,
+                  "Override a recipe value: section.key=value (repeatable; checked like the file: "
+                  "--set reduction.qmax=20 --set reduction.window=lorch --set output.plots=false)")
+      ->type_name("SECTION.KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app->callback([args] {
     if (args->recipe.empty() && args->write_recipe.empty()) {
       throw CLI::ValidationError("RECIPE", "a recipe file is required (or --write-recipe FILE)");

@@ -85,6 +85,10 @@ struct RecipeOutput {
   std::string instrument = "unknown";  ///< Beamline, e.g. "PETRA III P02.1".
   std::string source = "unknown";      ///< Source, e.g. "PETRA III, DESY".
   int gzip_level = 4;          ///< Deflate level 0..9 of the per-frame arrays.
+  /// `pdfreduce run` draws figures after the run (gnuplot): I(q), S(q), G(r) of the first frame, the S(q) and
+  /// G(r) maps, and the metrics against temperature with their onset. The library's run_series() ignores it.
+  bool plots = true;
+  std::string plot_dir;        ///< Folder of the figures (absolute after parsing); empty = "plots" beside the result.
 };
 
 /// [run]: how the run is executed. Results never depend on these.
@@ -123,9 +127,19 @@ struct LIBPDF_API Recipe {
 /// section, source:line and what was expected (see the file comment).
 LIBPDF_API Recipe parse_recipe(const std::string& text, const std::string& source_name = "recipe",
                                const std::string& base_dir = "");
+/// parse_recipe with command-line overrides applied after the file, in order: each item is
+/// "section.key=value" (e.g. "reduction.qmax=25", "reduction.window=lorch", "metrics.mro_range=[5, 17]"). The
+/// value is TOML; text that is not valid TOML, or that the key accepts only as a string, is taken as a string.
+/// Every override is checked exactly like the same key in the file (unknown section or key with the nearest
+/// valid one, type, range); messages name the override ("--set reduction.qmax=abc"). Relative paths in an
+/// override are relative to the current folder.
+LIBPDF_API Recipe parse_recipe(const std::string& text, const std::string& source_name, const std::string& base_dir,
+                               const std::vector<std::string>& overrides);
 /// Reads and parses the recipe file @p path (relative paths inside are relative to its folder).
 /// @throws IoError if it cannot be read, InvalidArgument as parse_recipe.
 LIBPDF_API Recipe load_recipe(const std::string& path);
+/// load_recipe with command-line overrides ("section.key=value", see parse_recipe).
+LIBPDF_API Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides);
 
 /// The canonical text of @p recipe: every section and key (defaults written out), one comment per key,
 /// absolute paths. parse_recipe(to_toml(r)) gives r back (same values). What the result file echoes.

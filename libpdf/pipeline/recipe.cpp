@@ -13,10 +13,12 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <toml++/toml.h>
 
 #include "libpdf/error.hpp"
+#include "libpdf/version.hpp"
 
 namespace libpdf {
 namespace {
@@ -93,10 +95,16 @@ struct Reader {
   std::string source;
   fs::path base;
   std::vector<std::string> errors;
-  std::map<std::string, std::size_t> lines;  // "section.key" -> line, for messages about values
+  std::map<std::string, std::string> lines;  // "section.key" -> "file:line" or "--set ...", for messages about values
+  std::map<const toml::node*, std::string> origins;  // values given on the command line (--set) -> that text
 
+  std::string location(const toml::node& n) const {
+    const auto it = origins.find(&n);
+    if (it != origins.end()) return it->second;
+    return source + ":" + std::to_string(n.source().begin.line);
+  }
   std::string where(const std::string& section, const std::string& key, const toml::node& n) const {
-    return "[" + section + "] " + key + " (" + source + ":" + std::to_string(n.source().begin.line) + ")";
+    return "[" + section + "] " + key + " (" + location(n) + ")";
   }
   void bad(const std::string& section, const std::string& key, const toml::node& n, const std::string& what) {
     errors.push_back(where(section, key, n) + ": " + what);
@@ -663,6 +671,15 @@ const std::vector<KeySpec>& key_specs() {
                    }
                  },
                  [](const R& o) -> std::optional<std::string> { return std::to_string(o.output.gzip_level); }});
+    k.push_back({"output", "plots",
+                 "pdfreduce run: after the run, PNG figures (gnuplot) of the first frame's I(q), S(q), G(r), the S(q) "
+                 "and G(r) maps and the metrics against temperature with their onset",
+                 false,
+                 [](Reader& r, const N& n, R& o) { o.output.plots = r.boolean("output", "plots", n).value_or(true); },
+                 [](const R& o) -> std::optional<std::string> { return o.output.plots ? "true" : "false"; }});
+    k.push_back({"output", "plot_dir", "folder of the figures; \"\" = \"plots\" beside the result file", false,
+                 [](Reader& r, const N& n, R& o) { o.output.plot_dir = r.path("output", "plot_dir", n).value_or(""); },
+                 [](const R& o) -> std::optional<std::string> { return toml_string(o.output.plot_dir); }});
     // [run]
     k.push_back({"run", "threads", "worker threads (0 = all cores); results do not depend on it", false,
                  [](Reader& r, const N& n, R& o) {
@@ -709,6 +726,46 @@ std::string nearest(const std::string& word, const std::vector<std::string>& can
   return best;
 }
 
+const std::vector<std::string>& section_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& [name, doc_text] : section_docs()) n.emplace_back(name);
+    return n;
+  }();
+  return names;
+}
+
+bool is_section(const std::string& name) {
+  const auto& s = section_names();
+  return std::find(s.begin(), s.end(), name) != s.end();
+}
+
+// "; did you mean [x]? Sections: ..." for an unknown section.
+std::string section_hint(const std::string& name) {
+  const std::string near = nearest(name, section_names());
+  return (near.empty() ? "" : "; did you mean [" + near + "]?") +
+         std::string(" Sections: input, geometry, corrections, integration, sample, reduction, metrics, output, run");
+}
+
+// The key [section] key, or nullptr with @p elsewhere = the section that has a key of that name (else "") and
+// @p near = the nearest key of @p section (else "").
+const KeySpec* find_key(const std::string& section, const std::string& key, std::string& elsewhere,
+                        std::string& near) {
+  std::vector<std::string> names;
+  const KeySpec* spec = nullptr;
+  elsewhere.clear();
+  for (const KeySpec& k : key_specs()) {
+    if (section == k.section) {
+      names.emplace_back(k.name);
+      if (key == k.name) spec = &k;
+    } else if (key == k.name) {
+      elsewhere = k.section;
+    }
+  }
+  near = spec || !elsewhere.empty() ? std::string() : nearest(key, names);
+  return spec;
+}
+
 // Names used by the options' validate() messages for recipe keys, to point at the line of a bad value.
 void add_value_locations(const Reader& r, std::string& message) {
   std::string where;
@@ -725,8 +782,7 @@ void add_value_locations(const Reader& r, std::string& message) {
       pos = message.find(needle, pos + 1);
     }
     if (pos == std::string::npos) continue;
-    where += (where.empty() ? "" : ", ") + std::string("[") + k.section + "] " + k.name + " at " + r.source + ":" +
-             std::to_string(it->second);
+    where += (where.empty() ? "" : ", ") + std::string("[") + k.section + "] " + k.name + " at " + it->second;
   }
   if (!where.empty()) message += " (" + where + ")";
 }
@@ -813,7 +869,94 @@ void Recipe::validate() const {
   }
 }
 
+namespace {
+
+// One "section.key=value" of the command line, read by the key's own reader (the same checks as in a file).
+// The value is TOML (25, 2.5, true, "text", [1, 2]); text that is not TOML, or that the key rejects while it
+// accepts it as a string, is taken as a string (lorch, 0:10, out/run.h5). Relative paths are relative to the
+// current folder.
+void apply_override(Reader& r, const std::string& item, Recipe& out, std::set<std::string>& seen) {
+  const std::string origin = "--set " + item;
+  const auto eq = item.find('=');
+  const auto dot = item.find('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 || dot + 1 == eq) {
+    r.errors.push_back(origin + ": expected section.key=value (e.g. reduction.qmax=25)");
+    return;
+  }
+  auto trim = [](std::string t) {
+    const auto b = t.find_first_not_of(" \t");
+    const auto e = t.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
+  };
+  const std::string sname = trim(item.substr(0, dot));
+  const std::string kname = trim(item.substr(dot + 1, eq - dot - 1));
+  const std::string value = trim(item.substr(eq + 1));
+  if (!is_section(sname)) {
+    r.errors.push_back(origin + ": unknown section [" + sname + "]" + section_hint(sname));
+    return;
+  }
+  std::string elsewhere, near;
+  const KeySpec* spec = find_key(sname, kname, elsewhere, near);
+  if (!spec) {
+    r.errors.push_back(origin + ": unknown key '" + kname + "' in section [" + sname + "]" +
+                       (!elsewhere.empty() ? "; it belongs in section [" + elsewhere + "] (--set " + elsewhere + "." +
+                                                 kname + "=...)"
+                        : !near.empty()    ? "; did you mean '" + near + "'?"
+                                           : ""));
+    return;
+  }
+  // Reads @p node into a copy of the recipe; the copy is kept only when the key accepts the value.
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  auto attempt = [&](const toml::node& node, Reader& trial, Recipe& candidate) {
+    trial = r;
+    trial.errors.clear();
+    trial.base = cwd;
+    trial.origins[&node] = origin;
+    candidate = out;
+    spec->read(trial, node, candidate);
+    return trial.errors.empty();
+  };
+  std::optional<toml::table> typed;
+  try {
+    typed = toml::parse("v = " + value, origin);
+  } catch (const toml::parse_error&) {
+    typed.reset();
+  }
+  const toml::table as_string = toml::parse("v = " + toml_string(value), origin);
+  Reader trial;
+  Recipe candidate;
+  bool ok = false;
+  std::vector<std::string> typed_errors;
+  const toml::node* used = nullptr;
+  if (typed && typed->contains("v") && typed->size() == 1) {
+    used = typed->get("v");
+    ok = attempt(*used, trial, candidate);
+    typed_errors = trial.errors;
+  }
+  if (!ok && !(value.size() >= 1 && (value.front() == '"' || value.front() == '\'' || value.front() == '['))) {
+    used = as_string.get("v");
+    ok = attempt(*used, trial, candidate);
+    if (!ok && !typed_errors.empty()) trial.errors = typed_errors;  // report what the typed value broke
+  }
+  if (!ok) {
+    for (auto& e : trial.errors) r.errors.push_back(e);
+    return;
+  }
+  out = std::move(candidate);
+  const std::string full = sname + "." + kname;
+  r.lines[full] = origin;
+  seen.insert(full);
+}
+
+}  // namespace
+
 Recipe parse_recipe(const std::string& text, const std::string& source_name, const std::string& base_dir) {
+  return parse_recipe(text, source_name, base_dir, {});
+}
+
+Recipe parse_recipe(const std::string& text, const std::string& source_name, const std::string& base_dir,
+                    const std::vector<std::string>& overrides) {
   Reader r;
   r.source = source_name;
   std::error_code ec;
@@ -830,14 +973,11 @@ Recipe parse_recipe(const std::string& text, const std::string& source_name, con
   Recipe out;
   out.source = source_name;
   out.base_dir = r.base.string();
-  std::vector<std::string> sections;
-  for (const auto& [name, doc_text] : section_docs()) sections.emplace_back(name);
-
-  std::map<std::string, const toml::node*> seen;  // "section.key" -> node
+  std::set<std::string> seen;  // "section.key" given in the file or on the command line
   for (auto&& [skey, snode] : doc) {
     const std::string sname(skey.str());
     const auto line = std::to_string(skey.source().begin.line);
-    if (std::find(sections.begin(), sections.end(), sname) == sections.end() || !snode.is_table()) {
+    if (!is_section(sname) || !snode.is_table()) {
       if (!snode.is_table()) {
         // A key outside any section: find the section that has it.
         std::string home;
@@ -849,43 +989,29 @@ Recipe parse_recipe(const std::string& text, const std::string& source_name, con
                                          : "it belongs in section [" + home + "]"));
         continue;
       }
-      const std::string near = nearest(sname, sections);
-      r.errors.push_back("unknown section [" + sname + "] (" + source_name + ":" + line + ")" +
-                         (near.empty() ? "" : "; did you mean [" + near + "]?") +
-                         " Sections: input, geometry, corrections, integration, sample, reduction, metrics, output, run");
+      r.errors.push_back("unknown section [" + sname + "] (" + source_name + ":" + line + ")" + section_hint(sname));
       continue;
     }
     for (auto&& [kkey, knode] : *snode.as_table()) {
       const std::string kname(kkey.str());
-      const KeySpec* spec = nullptr;
-      std::vector<std::string> names;
-      std::string elsewhere;
-      for (const KeySpec& k : key_specs()) {
-        if (sname == k.section) {
-          names.emplace_back(k.name);
-          if (kname == k.name) spec = &k;
-        } else if (kname == k.name) {
-          elsewhere = k.section;
-        }
-      }
+      std::string elsewhere, near;
+      const KeySpec* spec = find_key(sname, kname, elsewhere, near);
       if (!spec) {
-        std::string msg = "unknown key '" + kname + "' in section [" + sname + "] (" + source_name + ":" +
-                          std::to_string(kkey.source().begin.line) + ")";
-        if (!elsewhere.empty()) {
-          msg += "; it belongs in section [" + elsewhere + "]";
-        } else {
-          const std::string near = nearest(kname, names);
-          if (!near.empty()) msg += "; did you mean '" + near + "'?";
-        }
-        r.errors.push_back(msg);
+        r.errors.push_back("unknown key '" + kname + "' in section [" + sname + "] (" + source_name + ":" +
+                           std::to_string(kkey.source().begin.line) + ")" +
+                           (!elsewhere.empty() ? "; it belongs in section [" + elsewhere + "]"
+                            : !near.empty()    ? "; did you mean '" + near + "'?"
+                                               : ""));
         continue;
       }
       const std::string full = sname + "." + kname;
-      seen[full] = &knode;
-      r.lines[full] = static_cast<std::size_t>(knode.source().begin.line);
+      seen.insert(full);
+      r.lines[full] = r.location(knode);
       spec->read(r, knode, out);
     }
   }
+  // Command-line overrides, in order, after the file (a later one wins).
+  for (const std::string& item : overrides) apply_override(r, item, out, seen);
   for (const KeySpec& k : key_specs()) {
     if (k.required && !seen.count(std::string(k.section) + "." + k.name)) {
       r.errors.push_back("missing value: [" + std::string(k.section) + "] " + k.name + " is required (" + k.doc +
@@ -907,21 +1033,24 @@ Recipe parse_recipe(const std::string& text, const std::string& source_name, con
   return out;
 }
 
-Recipe load_recipe(const std::string& path) {
+Recipe load_recipe(const std::string& path) { return load_recipe(path, {}); }
+
+Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError("cannot read the recipe '" + path + "': " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw IoError("cannot read the recipe '" + path + "'");
   const fs::path parent = fs::absolute(fs::path(path)).parent_path();
-  return parse_recipe(text.str(), path, parent.string());
+  return parse_recipe(text.str(), path, parent.string(), overrides);
 }
 
 namespace {
 std::string render(const Recipe* recipe) {
   std::string s;
-  s += "# libpdf series recipe (pdfreduce run RECIPE). Every key with its meaning and default; docs/pipeline.md\n";
-  s += "# has the full reference. Relative paths are relative to this file's folder.\n";
+  s += std::string("# libpdf ") + version() + " series recipe (pdfreduce run RECIPE). Every key with its meaning and default;\n";
+  s += "# docs/pipeline.md";
+  s += " has the full reference. Relative paths are relative to this file's folder.\n";
   for (const auto& [section, doc] : section_docs()) {
     s += "\n# " + std::string(doc) + "\n[" + section + "]\n";
     for (const KeySpec& k : key_specs()) {
