@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <tiffio.h>
 #include <unistd.h>
@@ -188,6 +189,84 @@ TEST(DiskFull, CreatingOnAFullDiskLeavesNothing) {
   EXPECT_THAT(o.message, HasSubstr(path));
   EXPECT_FALSE(fs::exists(path));
   for (const auto& e : fs::directory_iterator(dir)) ADD_FAILURE() << "left behind: " << e.path();
+}
+
+// The result file deleted while the run holds it open (POSIX keeps the data until the last descriptor closes,
+// so a writer that does not look would close it and lose every frame): the next append stops with an error
+// saying what happened, the frames written so far are copied back to the path, and a second run resumes.
+TEST(VanishingOutput, ResultDeletedMidRunIsSavedAndResumes) {
+  const fs::path dir = scratch("output_deleted");
+  const std::string path = (dir / "result.h5").string();
+  {
+    NexusResultWriter w(path, info());
+    for (std::size_t k = 0; k < 3; ++k) w.append(k, intensity(k), sigma(k));
+    fs::remove(path);
+    const std::string e = error_of<IoError>([&] { w.append(3, intensity(3), sigma(3)); });
+    EXPECT_THAT(e, HasSubstr(path));
+    EXPECT_THAT(e, HasSubstr("was deleted while this run was writing it (before frame 3)"));
+    EXPECT_THAT(e, HasSubstr("the 3 frame(s) written so far were copied back"));
+    // The writer has stopped: nothing more goes into the orphaned file.
+    EXPECT_THAT(error_of<IoError>([&] { w.append(3, intensity(3), sigma(3)); }), HasSubstr("earlier"));
+  }
+  expect_frames(path, 3);
+  NexusResultWriter w(path, info());
+  EXPECT_TRUE(w.resumed());
+  for (std::size_t k = 3; k < kFrames; ++k) w.append(k, intensity(k), sigma(k));
+  w.close();
+  expect_frames(path, kFrames);
+}
+
+// Deleted after the last frame: close() notices, saves, and says so.
+TEST(VanishingOutput, ResultDeletedBeforeCloseIsSaved) {
+  const fs::path dir = scratch("output_deleted_close");
+  const std::string path = (dir / "result.h5").string();
+  NexusResultWriter w(path, info());
+  for (std::size_t k = 0; k < kFrames; ++k) w.append(k, intensity(k), sigma(k));
+  fs::remove(path);
+  const std::string e = error_of<IoError>([&] { w.close(); });
+  EXPECT_THAT(e, HasSubstr("was deleted while this run was writing it"));
+  EXPECT_THAT(e, HasSubstr("copied back"));
+  expect_frames(path, kFrames);
+}
+
+// Moved away and another file put at the path: that file is not touched; the moved file keeps the frames of
+// the last flush and stays valid.
+TEST(VanishingOutput, ResultReplacedMidRunLeavesTheNewFileAlone) {
+  const fs::path dir = scratch("output_replaced");
+  const std::string path = (dir / "result.h5").string();
+  const std::string moved = (dir / "moved.h5").string();
+  NexusResultWriter w(path, info());
+  for (std::size_t k = 0; k < 2; ++k) w.append(k, intensity(k), sigma(k));
+  fs::rename(path, moved);
+  std::ofstream(path) << "someone else's file\n";
+  const std::string e = error_of<IoError>([&] { w.append(2, intensity(2), sigma(2)); });
+  EXPECT_THAT(e, HasSubstr("was replaced by another file while this run was writing it"));
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "someone else's file");
+  expect_frames(moved, 2);
+}
+
+// Space for each frame is reserved before it is written (so a flush cannot run out of room half-way through
+// metadata it rewrites in place), and given back at close: the closed file occupies no more than its size.
+TEST(DiskFull, SpaceIsReservedPerFrameAndGivenBackAtClose) {
+  const fs::path dir = scratch("reserve");
+  const std::string path = (dir / "result.h5").string();
+  NexusResultWriter w(path, info());
+  w.append(0, intensity(0), sigma(0));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  const auto allocated = [&] { return static_cast<std::uintmax_t>(st.st_blocks) * 512u; };
+  if (allocated() <= static_cast<std::uintmax_t>(st.st_size) + 4096u) {
+    GTEST_SKIP() << "this file system does not preallocate (fallocate): nothing is reserved here";
+  }
+  // What is left of the frame's reservation (its estimated size, an upper bound, plus 16 KiB) is still held.
+  EXPECT_GE(allocated(), static_cast<std::uintmax_t>(st.st_size) + (16u << 10));
+  w.close();
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_LE(allocated(), static_cast<std::uintmax_t>(st.st_size) + 16384u);
+  expect_frames(path, 1);
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #include "libpdf/io/hdf5.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -9,8 +10,10 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "libpdf/detail/atomic_file.hpp"
 #include "libpdf/error.hpp"
 
 namespace libpdf::detail::h5 {
@@ -1165,6 +1168,7 @@ void File::close() {
   if (!handle_.valid()) return;
   const std::string ctx = file_context(file_path_);
   checked(H5Fflush(id(), H5F_SCOPE_GLOBAL), ctx, "cannot flush");
+  release_reserve();
   // The root group holds the file open, and a Handle's close cannot report errors; the file's last close
   // flushes the metadata cache and truncates the file to its allocated size, both of which can fail on a
   // full disk. So close through a file id of our own, checked.
@@ -1186,6 +1190,7 @@ std::size_t File::size() const {
 void File::abandon() noexcept {
   ApiGuard guard;
   if (!handle_.valid()) return;
+  release_reserve();
   Handle f(H5Iget_file_id(id()));
   void* vfd = nullptr;
   if (f.valid() && H5Fget_vfd_handle(f.id(), H5P_DEFAULT, &vfd) >= 0 && vfd) {
@@ -1207,6 +1212,102 @@ void File::abandon() noexcept {
   H5Eclear2(H5E_DEFAULT);
   f.reset();
   handle_.reset();  // the last close writes to /dev/null; its errors (truncating a device) are dropped
+}
+
+int File::descriptor() const {
+  if (!handle_.valid()) return -1;
+  Handle f(H5Iget_file_id(id()));
+  if (!f.valid()) return -1;
+  Handle fapl(H5Fget_access_plist(f.id()));
+  void* vfd = nullptr;
+  if (!fapl.valid() || H5Pget_driver(fapl.id()) != H5FD_SEC2 || H5Fget_vfd_handle(f.id(), H5P_DEFAULT, &vfd) < 0 ||
+      vfd == nullptr) {
+    H5Eclear2(H5E_DEFAULT);
+    return -1;
+  }
+  return *static_cast<int*>(vfd);
+}
+
+bool File::reserve(std::size_t bytes) {
+  ApiGuard guard;
+  const int fd = descriptor();
+  if (fd < 0 || bytes == 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  const auto end = static_cast<std::size_t>(st.st_size);
+  const std::size_t from = std::max(end, reserved_end_);
+  if (end + bytes <= from) return true;  // already reserved
+  const std::size_t len = end + bytes - from;
+  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from), static_cast<off_t>(len)) != 0) {
+    const int e = errno;
+    if (e == EOPNOTSUPP || e == ENOSYS || e == EINVAL) return false;
+    throw IoError(file_context(file_path_) + ": cannot reserve " + std::to_string(len) +
+                  " bytes of disk space past its end (at byte " + std::to_string(from) + "): " + std::strerror(e));
+  }
+  reserved_end_ = from + len;
+  return true;
+}
+
+void File::release_reserve() noexcept {
+  ApiGuard guard;
+  const int fd = descriptor();
+  struct stat st {};
+  if (fd >= 0 && reserved_end_ > 0 && ::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) < reserved_end_) {
+    // tmpfs frees blocks past the end when a hole is punched there; ext4 ignores a hole past the end but frees
+    // them on a truncation to the same size. Both keep the size; a failure only wastes the space.
+    (void)::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, st.st_size,
+                      static_cast<off_t>(reserved_end_ - static_cast<std::size_t>(st.st_size)));
+    (void)::ftruncate(fd, st.st_size);
+  }
+  reserved_end_ = 0;
+}
+
+std::string File::path_status() const {
+  ApiGuard guard;
+  const int fd = descriptor();
+  struct stat open_st {}, path_st {};
+  if (fd < 0 || ::fstat(fd, &open_st) != 0) return "";
+  if (open_st.st_nlink == 0) return "deleted";
+  if (::stat(file_path_.c_str(), &path_st) != 0) return "moved away (nothing is at its path now)";
+  if (path_st.st_dev != open_st.st_dev || path_st.st_ino != open_st.st_ino) return "replaced by another file";
+  return "";
+}
+
+void File::copy_to(const std::string& dest) const {
+  ApiGuard guard;
+  const int fd = descriptor();
+  const std::string what = "cannot copy HDF5 file '" + file_path_ + "' to '" + dest + "'";
+  if (fd < 0) throw IoError(what + ": its descriptor is not available (not the POSIX driver)");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw IoError(what + ": " + std::strerror(errno));
+  const std::string tmp = libpdf::detail::temporary_path_for(dest);
+  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) throw IoError(what + ": cannot create '" + tmp + "': " + std::strerror(errno));
+  std::vector<char> buf(1 << 20);
+  off_t at = 0;
+  auto fail = [&](const std::string& why) {
+    ::close(out);
+    ::unlink(tmp.c_str());
+    throw IoError(what + ": " + why);
+  };
+  while (at < st.st_size) {
+    const ssize_t got = ::pread(fd, buf.data(), buf.size(), at);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) fail(std::string("reading: ") + (got < 0 ? std::strerror(errno) : "unexpected end"));
+    for (ssize_t done = 0; done < got;) {
+      const ssize_t put = ::write(out, buf.data() + done, static_cast<std::size_t>(got - done));
+      if (put < 0 && errno == EINTR) continue;
+      if (put < 0) fail(std::string("writing: ") + std::strerror(errno));
+      done += put;
+    }
+    at += got;
+  }
+  if (::fsync(out) != 0) fail(std::string("syncing: ") + std::strerror(errno));
+  if (::close(out) != 0) {
+    ::unlink(tmp.c_str());
+    throw IoError(what + ": closing: " + std::strerror(errno));
+  }
+  libpdf::detail::commit_rename(tmp, dest);
 }
 
 bool File::filter_available(H5Z_filter_t filter_id) {

@@ -314,11 +314,32 @@ class LIBPDF_API File : public Group {
   /// file would no longer open). The file stays exactly as that flush left it (plus unreferenced bytes
   /// beyond its end of allocation, which readers ignore). Never throws.
   void abandon() noexcept;
+  /// Allocates @p bytes of disk space just past the file's end without changing its size (fallocate with
+  /// FALLOC_FL_KEEP_SIZE), so that the writes and the flush that follow, up to that many bytes, cannot fail
+  /// for want of space: HDF5 rewrites metadata in place during a flush, and a flush that runs out of room
+  /// half-way leaves a file that no longer opens. Space already reserved is not allocated twice.
+  /// @return false when nothing could be reserved here (a driver other than POSIX sec2, or a file system
+  /// without fallocate): the writes proceed unprotected. @throws IoError naming the file and the system's
+  /// reason when the file system has no room (ENOSPC, EDQUOT) or the size limit forbids it (EFBIG).
+  bool reserve(std::size_t bytes);
+  /// Gives back what reserve() allocated past the file's end (called before closing). Never throws.
+  void release_reserve() noexcept;
+  /// What became of the path this file was opened by: "" while it still names this file; otherwise what
+  /// happened ("deleted", "replaced by another file"). POSIX keeps a deleted file's data until its last
+  /// descriptor closes, so a writer that does not ask would close it and lose everything it wrote.
+  std::string path_status() const;
+  /// Copies the file's bytes as they are on disk now (call flush() first) into a new file @p dest, written
+  /// atomically (temporary file, then rename). Used to save a file whose path was deleted while it was open.
+  /// @throws IoError naming both files.
+  void copy_to(const std::string& dest) const;
   /// Whether the HDF5 library can apply filter @p id (built in or loadable plugin; tries to load it).
   static bool filter_available(H5Z_filter_t id);
 
  private:
   using Group::Group;
+  // The POSIX descriptor under the sec2 driver, -1 with any other driver.
+  int descriptor() const;
+  std::size_t reserved_end_ = 0;  // the file offset up to which reserve() allocated
 };
 
 }  // namespace libpdf::detail::h5

@@ -411,9 +411,7 @@ struct NexusResultWriter::Impl {
   // rows 64, 121, 178, ...). A frame that still does not fit (another HDF5's index layout) fails half-way,
   // and is then reported and abandoned like any failed write; the file is only lost if the file system
   // also refuses that abandoned close (see docs/hardening.md).
-  void check_file_size_limit(std::size_t source_index, std::size_t row) const {
-    rlimit rl{};
-    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
+  std::size_t frame_bytes(std::size_t row) const {
     auto stored = [](std::size_t values) { return values * 8 + values * 8 / 65535 * 5 + 64; };
     std::size_t need = 1024;
     std::size_t rows = 2 * stored(info.radial.size());
@@ -426,6 +424,13 @@ struct NexusResultWriter::Impl {
     // A v1 B-tree node of a 2-D chunk index (K = 32): header, 65 keys (size, filter mask, 3 offsets), 64 children.
     constexpr std::size_t kIndexNode = 24 + 65 * (8 + 8 * 3) + 64 * 8;
     if (row >= 64) need += row_indexes * 2 * kIndexNode;
+    return need;
+  }
+
+  void check_file_size_limit(std::size_t source_index, std::size_t row) const {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
+    const std::size_t need = frame_bytes(row);
     const std::size_t size = file->size();
     if (size + need > rl.rlim_cur) {
       throw IoError("HDF5 file '" + path + "': frame " + std::to_string(source_index) + " was not appended: it needs about " +
@@ -435,6 +440,54 @@ struct NexusResultWriter::Impl {
                     "; the " + std::to_string(indices.size()) + " frame(s) before it are kept");
     }
   }
+
+  // Reserves the disk space the frame and its flush need (the estimate above, an upper bound: rows
+  // uncompressed, new chunks and index nodes; plus 16 KiB for object headers a flush may move), before
+  // anything is written: on a full disk the frame is refused here with
+  // the file untouched, instead of a flush running out of room half-way through metadata it rewrites in place
+  // (which would leave a file that no longer opens). Kept under the file size limit, which check_file_size_limit
+  // enforces. No-op where the file system cannot preallocate.
+  void reserve_space(std::size_t source_index, std::size_t row) {
+    std::size_t bytes = frame_bytes(row) + (16u << 10);
+    rlimit rl{};
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+      const std::size_t size = file->size();
+      bytes = std::min<std::size_t>(bytes, rl.rlim_cur > size ? rl.rlim_cur - size : 0);
+    }
+    try {
+      file->reserve(bytes);
+    } catch (const IoError& e) {
+      throw IoError("frame " + std::to_string(source_index) + " was not appended to '" + path +
+                    "': the disk has no room for it (" + e.what() + "); the " + std::to_string(indices.size()) +
+                    " frame(s) before it are kept; free some space and run again to resume");
+    }
+  }
+
+  // A result file whose path was deleted while the run held it open would vanish with everything in it at
+  // close: flush it, copy it back to its path (when nothing else is there now), and stop with an error that
+  // says so. A path now naming another file is left alone.
+  void check_path(std::size_t source_index) {
+    const std::string what = file->path_status();
+    if (what.empty()) return;
+    std::string saved;
+    if (what == "deleted" && !fs::exists(path)) {
+      try {
+        file->flush();
+        file->copy_to(path);
+        saved = "; the " + std::to_string(indices.size()) +
+                " frame(s) written so far were copied back to it from the open file: run again to resume";
+      } catch (const Error& e) {
+        saved = "; saving the frames written so far failed: " + std::string(e.what());
+      }
+    } else {
+      saved = "; the frames written so far are lost with it";
+    }
+    const std::string message = "HDF5 result file '" + path + "' was " + what + " while this run was writing it" +
+                                (source_index == kNoFrame ? std::string() : " (before frame " + std::to_string(source_index) + ")") + saved;
+    fail(message);
+    throw IoError(message);
+  }
+  static constexpr std::size_t kNoFrame = static_cast<std::size_t>(-1);
 
   void write_frame(std::size_t source_index, std::size_t row, std::size_t n, const std::vector<double>& intensity,
                    const std::vector<double>& sigma, double temperature_K, const PdfFrame* pdf,
@@ -637,6 +690,8 @@ void NexusResultWriter::append(std::size_t source_index, const std::vector<doubl
   }
   h5::ApiGuard guard;  // one HDF5 user at a time for the whole frame
   m.check_file_size_limit(source_index, row);  // nothing written yet: the writer stays usable
+  m.check_path(source_index);
+  m.reserve_space(source_index, row);          // nothing written yet: the writer stays usable
   try {
     m.write_frame(source_index, row, n, intensity, sigma, temperature_K, pdf, metrics);
   } catch (const Error& e) {
@@ -707,6 +762,10 @@ std::vector<double> NexusResultWriter::stored_temperatures() const {
 
 void NexusResultWriter::close() {
   if (!impl_ || !impl_->file) return;
+  {
+    h5::ApiGuard guard;
+    impl_->check_path(Impl::kNoFrame);
+  }
   try {
     impl_->file->close();  // flushes; reports errors of the last flush and of the close itself
   } catch (const Error& e) {
