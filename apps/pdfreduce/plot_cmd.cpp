@@ -34,6 +34,7 @@
 #include "libpdf/metrics.hpp"
 #include "libpdf/nexus.hpp"
 #include "libpdf/pattern_io.hpp"
+#include "libpdf/version.hpp"
 #include "pdfreduce/commands.hpp"
 #include "pdfreduce/common.hpp"
 #include "pdfreduce/plot.hpp"
@@ -159,7 +160,11 @@ class Plotter {
     s << "set terminal " << terminal_ << " size " << args_.width << "," << args_.height
       << (terminal_ == "pngcairo" ? " enhanced font 'Sans,11'" : "") << "\n";
     s << "set output " << quoted(temp_path.string()) << "\n";
-    s << "set encoding utf8\nset grid lc rgb '#dddddd'\n" << body << "\nunset output\n";
+    // Every output names the libpdf that made it: a small footnote in the corner.
+    s << "set encoding utf8\nset grid lc rgb '#dddddd'\n"
+      << "set label 99 " << quoted(std::string("libpdf ") + libpdf::version())
+      << " at screen 0.995, screen 0.01 right front textcolor rgb '#999999' font ',8' noenhanced\n"
+      << body << "\nunset output\n";
     const std::string script = tmp_.path() + "/" + name + ".gp";
     write(script, s.str());
     const std::string log = tmp_.path() + "/" + name + ".log";

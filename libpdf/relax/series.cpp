@@ -13,6 +13,7 @@
 #include "libpdf/error.hpp"
 #include "libpdf/relax.hpp"
 #include "libpdf/relax/relax_detail.hpp"
+#include "libpdf/version.hpp"
 
 namespace libpdf {
 
@@ -365,7 +366,8 @@ SampleTable read_sample_table(const std::string& path, const std::string& key) {
 
 std::string format_sample_table(const SampleTable& table) {
   auto quote = [](const std::string& s) {
-    if (s.find_first_of(",\";\n\t") == std::string::npos) return s;
+    // A cell starting with '#' is quoted too: unquoted, a key cell would make its row read as a comment.
+    if (s.find_first_of(",\";\n\t") == std::string::npos && (s.empty() || s.front() != '#')) return s;
     std::string q(1, '"');
     for (char c : s) {
       if (c == '"') q.push_back('"');
@@ -374,7 +376,10 @@ std::string format_sample_table(const SampleTable& table) {
     q.push_back('"');
     return q;
   };
-  std::string out = quote(table.key);
+  // The version line first: every file libpdf writes says which libpdf wrote it. Readers skip '#' lines
+  // (parse_sample_table, pdfreduce's tables, numpy/pandas with comment='#').
+  std::string out = std::string("# libpdf ") + version() + "\n";
+  out += quote(table.key);
   for (const auto& c : table.columns) {
     out.push_back(',');
     out += quote(c);
