@@ -29,26 +29,44 @@ struct LinearHinge {
   double chi2 = std::numeric_limits<double>::infinity();
 };
 
-// Weighted least squares of y = a + b1·min(x − x0, 0) + b2·max(x − x0, 0) at fixed x0.
+// Weighted least squares of y = a + b1·min(x − x0, 0) + b2·max(x − x0, 0) at fixed x0. Plain scalar sums
+// and a closed-form 3 × 3 solve (Cramer on the symmetric normal matrix): detect_onset calls this ~600 times,
+// and the tests call detect_onset on hundreds of synthetic series, also in unoptimised sanitizer builds.
 LinearHinge hinge_at(const Data& d, double x0) {
-  Eigen::Matrix3d N = Eigen::Matrix3d::Zero();
-  Eigen::Vector3d rhs = Eigen::Vector3d::Zero();
-  for (std::size_t i = 0; i < d.x.size(); ++i) {
-    const double u = d.x[i] - x0;
-    const Eigen::Vector3d a(1.0, std::min(u, 0.0), std::max(u, 0.0));
-    N += d.w[i] * a * a.transpose();
-    rhs += d.w[i] * d.y[i] * a;
+  // Normal matrix [[s, l, r], [l, ll, 0], [r, 0, rr]] (below and above never share a point) and right side.
+  double s = 0, l = 0, r = 0, ll = 0, rr = 0, y0 = 0, yl = 0, yr = 0;
+  const std::size_t n = d.x.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double u = d.x[i] - x0, w = d.w[i], wy = w * d.y[i];
+    s += w;
+    y0 += wy;
+    if (u < 0) {
+      l += w * u;
+      ll += w * u * u;
+      yl += wy * u;
+    } else {
+      r += w * u;
+      rr += w * u * u;
+      yr += wy * u;
+    }
   }
   LinearHinge h;
-  const Eigen::LDLT<Eigen::Matrix3d> ldlt(N);
-  if (ldlt.info() != Eigen::Success) return h;
-  h.c = ldlt.solve(rhs);
+  // det = s·ll·rr − l²·rr − r²·ll; the cofactors of the symmetric matrix give its inverse.
+  const double det = s * ll * rr - l * l * rr - r * r * ll;
+  // Positive definite unless a side has no spread (then b1 or b2 is undetermined): refuse that breakpoint.
+  if (!std::isfinite(det) || !(det > 1e-13 * s * ll * rr)) return h;
+  const double i00 = ll * rr, i01 = -l * rr, i02 = -r * ll;
+  const double i11 = s * rr - r * r, i12 = l * r, i22 = s * ll - l * l;
+  h.c(0) = (i00 * y0 + i01 * yl + i02 * yr) / det;
+  h.c(1) = (i01 * y0 + i11 * yl + i12 * yr) / det;
+  h.c(2) = (i02 * y0 + i12 * yl + i22 * yr) / det;
   if (!h.c.allFinite()) return h;
   h.chi2 = 0;
-  for (std::size_t i = 0; i < d.x.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     const double u = d.x[i] - x0;
-    const double f = h.c(0) + h.c(1) * std::min(u, 0.0) + h.c(2) * std::max(u, 0.0);
-    h.chi2 += d.w[i] * (d.y[i] - f) * (d.y[i] - f);
+    const double f = h.c(0) + (u < 0 ? h.c(1) * u : h.c(2) * u);
+    const double e = d.y[i] - f;
+    h.chi2 += d.w[i] * e * e;
   }
   return h;
 }
