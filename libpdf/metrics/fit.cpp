@@ -82,35 +82,59 @@ LmFit levenberg_marquardt(const LmModel& model, const Eigen::VectorXd& y, const 
                           const Eigen::VectorXd& p0, bool sigma_known, int max_iterations) {
   LmFit out;
   const Eigen::Index n = y.size(), np = p0.size();
-  Eigen::VectorXd p = p0, f(n), f_try(n);
-  Eigen::MatrixXd J(n, np), J_try(n, np);
+  // Every buffer is allocated once: the model fills f and J in place, and JᵀWJ, JᵀW(y − f) are summed row by row
+  // (n ≫ p: one pass over J instead of Eigen's temporary JᵀW of n·p values per iteration).
+  Eigen::VectorXd p = p0, f(n), f_try(n), p_try(np), g(np), delta(np);
+  Eigen::MatrixXd J(n, np), J_try(n, np), H(np, np), Hd(np, np);
   model(p, f, J);
-  auto chi2_of = [&](const Eigen::VectorXd& fv) { return (weight.array() * (y - fv).array().square()).sum(); };
+  auto chi2_of = [&](const Eigen::VectorXd& fv) {
+    double s = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double d = y(i) - fv(i);
+      s += weight(i) * d * d;
+    }
+    return s;
+  };
+  // H = JᵀWJ (both triangles) and g = JᵀW(y − f).
+  auto normal_equations = [&]() {
+    H.setZero();
+    g.setZero();
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double w = weight(i), wr = w * (y(i) - f(i));
+      for (Eigen::Index a = 0; a < np; ++a) {
+        const double wja = w * J(i, a);
+        g(a) += J(i, a) * wr;
+        for (Eigen::Index b = 0; b <= a; ++b) H(a, b) += wja * J(i, b);
+      }
+    }
+    for (Eigen::Index a = 0; a < np; ++a)
+      for (Eigen::Index b = 0; b < a; ++b) H(b, a) = H(a, b);
+  };
   double chi2 = chi2_of(f);
   // Marquardt's λ scaled by diag(JᵀWJ): 1e-3 to start, ÷3 after a success, ×4 after a failure (the usual
   // asymmetric schedule that settles quickly near the minimum and backs off fast from a bad region).
   double lambda = 1e-3;
+  Eigen::LDLT<Eigen::MatrixXd> ldlt(np);
   for (int it = 0; it < max_iterations; ++it) {
-    const Eigen::MatrixXd JtW = J.transpose() * weight.asDiagonal();
-    const Eigen::MatrixXd H = JtW * J;
-    const Eigen::VectorXd g = JtW * (y - f);
+    normal_equations();
     bool accepted = false;
     for (int tries = 0; tries < 30 && !accepted; ++tries) {
-      Eigen::MatrixXd Hd = H;
+      Hd = H;
       for (Eigen::Index k = 0; k < np; ++k) Hd(k, k) += lambda * std::max(H(k, k), 1e-300);
-      const Eigen::VectorXd delta = Hd.ldlt().solve(g);
+      ldlt.compute(Hd);
+      delta = ldlt.solve(g);
       if (!delta.allFinite()) {
         lambda *= 4;
         continue;
       }
-      const Eigen::VectorXd p_try = p + delta;
+      p_try = p + delta;
       model(p_try, f_try, J_try);
       const double chi2_try = f_try.allFinite() ? chi2_of(f_try) : std::numeric_limits<double>::infinity();
       if (chi2_try <= chi2) {
         const double drop = chi2 - chi2_try;
-        p = p_try;
-        f = f_try;
-        J = J_try;
+        p.swap(p_try);
+        f.swap(f_try);
+        J.swap(J_try);
         lambda = std::max(lambda / 3, 1e-12);
         accepted = true;
         // Converged when χ² changes by less than 1e−10 of itself: far below any statistical meaning.
@@ -130,7 +154,7 @@ LmFit levenberg_marquardt(const LmModel& model, const Eigen::VectorXd& y, const 
   }
   out.p = p;
   out.chi2 = chi2;
-  const Eigen::MatrixXd H = J.transpose() * weight.asDiagonal() * J;
+  normal_equations();
   Eigen::FullPivLU<Eigen::MatrixXd> lu(H);
   lu.setThreshold(1e-13);
   if (lu.isInvertible()) {
