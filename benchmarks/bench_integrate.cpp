@@ -114,7 +114,7 @@ void BM_BuildPlan2048_bbox(benchmark::State& s) { build_bench(s, Detector::perki
 BENCHMARK(BM_Integrate2048_bbox_corrections)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Integrate2048_none_corrections)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Integrate2048_full_corrections)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Integrate2880_bbox_corrections)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Integrate2880_bbox_corrections)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_BuildPlan2048_bbox)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_BuildPlan2880_bbox)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

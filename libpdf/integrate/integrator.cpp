@@ -217,6 +217,60 @@ __attribute__((target("avx2"))) std::size_t radial_row_avx2(const detail::LabAff
 }
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+// norm_row without a sensor, four pixels at a time; NormCalc's operations in its order: identical values.
+__attribute__((target("avx2"))) std::size_t norm_row_avx2(const detail::LabAffine& lab, const detail::NormCalc& nc,
+                                                          double row, std::size_t n, double* out) {
+  const IntegrationOptions& o = *nc.opt;
+  if (o.sensor) return 0;
+  __m256d base[3], dc[3];
+  for (int k = 0; k < 3; ++k) {
+    base[k] = _mm256_set1_pd(lab.t0[k] + row * lab.dr[k]);
+    dc[k] = _mm256_set1_pd(lab.dc[k]);
+  }
+  const __m256d step = _mm256_set_pd(3.5, 2.5, 1.5, 0.5), zero = _mm256_setzero_pd();
+  const __m256d factor = _mm256_set1_pd(o.normalization_factor), dist = _mm256_set1_pd(nc.distance_m);
+  const __m256d one = _mm256_set1_pd(1.0), half = _mm256_set1_pd(0.5);
+  const __m256d pf = _mm256_set1_pd(o.polarization_factor ? *o.polarization_factor : 0.0);
+  std::size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const __m256d col = _mm256_add_pd(_mm256_set1_pd(static_cast<double>(j)), step);
+    const __m256d t0 = _mm256_add_pd(base[0], _mm256_mul_pd(col, dc[0]));
+    const __m256d t1 = _mm256_add_pd(base[1], _mm256_mul_pd(col, dc[1]));
+    const __m256d t2 = _mm256_add_pd(base[2], _mm256_mul_pd(col, dc[2]));
+    const __m256d rho2 = _mm256_add_pd(_mm256_mul_pd(t0, t0), _mm256_mul_pd(t1, t1));
+    const __m256d len2 = _mm256_add_pd(rho2, _mm256_mul_pd(t2, t2));
+    __m256d v = factor;
+    if (o.solid_angle) {
+      const __m256d ca = _mm256_div_pd(dist, _mm256_sqrt_pd(len2));
+      v = _mm256_mul_pd(v, _mm256_mul_pd(_mm256_mul_pd(ca, ca), ca));
+    }
+    if (o.polarization_factor) {
+      const __m256d c2 = _mm256_div_pd(_mm256_mul_pd(t2, t2), len2);
+      const __m256d chi2 = _mm256_div_pd(_mm256_sub_pd(_mm256_mul_pd(t1, t1), _mm256_mul_pd(t0, t0)), rho2);
+      const __m256d cos2chi = _mm256_blendv_pd(zero, chi2, _mm256_cmp_pd(rho2, zero, _CMP_GT_OQ));
+      const __m256d pol = _mm256_mul_pd(
+          half, _mm256_sub_pd(_mm256_add_pd(one, c2), _mm256_mul_pd(_mm256_mul_pd(pf, cos2chi), _mm256_sub_pd(one, c2))));
+      v = _mm256_mul_pd(v, pol);
+    }
+    _mm256_storeu_pd(out + j, v);
+  }
+  return j;
+}
+#endif
+
+// out[j] = normc(lab.at(row, j + 0.5)) for j < n.
+void norm_row(const detail::LabAffine& lab, const detail::NormCalc& nc, double row, std::size_t n, double* out,
+              bool simd) {
+  std::size_t j = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (simd) j = norm_row_avx2(lab, nc, row, n, out);
+#else
+  (void)simd;
+#endif
+  for (; j < n; ++j) out[j] = nc(lab.at(row, static_cast<double>(j) + 0.5));
+}
+
 // out[j] = rad(lab.at(row, col0 + j)) for j < n (col0 is 0 or 0.5, so col0 + j is exact).
 void radial_row(const detail::LabAffine& lab, const detail::RadialCalc& rad, double row, double col0, std::size_t n,
                 double* out, bool simd) {
@@ -270,10 +324,12 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
     double quad[4][2];
   };
   auto pixel = [&](std::size_t i, std::size_t j, const std::vector<double>& r0, const std::vector<double>& r1,
-                   const std::vector<double>& c0, const std::vector<double>& c1, Pix& px, const double* cpos) {
-    const auto t = lab.at(static_cast<double>(i) + 0.5, static_cast<double>(j) + 0.5);
+                   const std::vector<double>& c0, const std::vector<double>& c1, Pix& px, const double* cpos,
+                   const double* cn) {
+    std::array<double, 3> t{};
+    if (!cpos || !cn || need_chi) t = lab.at(static_cast<double>(i) + 0.5, static_cast<double>(j) + 0.5);
     px.pos = cpos ? cpos[j] : rad(t);
-    px.n = normc(t);
+    px.n = cn ? cn[j] : normc(t);
     const double rc[4] = {r0[j], r1[j], r1[j + 1], r0[j + 1]};
     px.d = 0;
     for (double v : rc) px.d = std::max(px.d, std::fabs(v - px.pos));
@@ -303,23 +359,23 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
   std::vector<double> cmax(nchunks, -std::numeric_limits<double>::infinity());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
   for (std::size_t c = 0; c < nchunks; ++c) {
-    std::vector<double> r0(cols + 1), r1(cols + 1), c0(cols + 1), c1(cols + 1), cpos(cols);
+    std::vector<double> r0(cols + 1), r1(cols + 1), c0(cols + 1), c1(cols + 1), cpos(cols), cn(cols);
     const std::size_t rb = detail::chunk_row(c, nchunks, rows), re = detail::chunk_row(c + 1, nchunks, rows);
     if (split != Splitting::none) corner_row(rb, r0, c0);
     for (std::size_t i = rb; i < re; ++i) {
       if (split != Splitting::none) corner_row(i + 1, r1, c1);
       radial_row(lab, rad, static_cast<double>(i) + 0.5, 0.5, cols, cpos.data(), simd);
+      norm_row(lab, normc, static_cast<double>(i) + 0.5, cols, cn.data(), simd);
       for (std::size_t j = 0; j < cols; ++j) {
         const std::size_t p = i * cols + j;
         if (!detail::statically_valid(corr, p)) continue;
         Pix px{};
         if (split == Splitting::none) {
-          const auto t = lab.at(static_cast<double>(i) + 0.5, static_cast<double>(j) + 0.5);
           px.pos = cpos[j];
-          px.n = normc(t);
-          if (need_chi) px.chi = detail::chi_of(t);
+          px.n = cn[j];
+          if (need_chi) px.chi = detail::chi_of(lab.at(static_cast<double>(i) + 0.5, static_cast<double>(j) + 0.5));
         } else {
-          pixel(i, j, r0, r1, c0, c1, px, cpos.data());
+          pixel(i, j, r0, r1, c0, c1, px, cpos.data(), cn.data());
         }
         const double n = px.n * (corr.flat.empty() ? 1.0 : static_cast<double>(corr.flat[p]));
         if (!(n > 0) || !std::isfinite(n)) continue;
@@ -450,7 +506,7 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
           bool use_quad = false;
           double area = 0;
           if (split == Splitting::full && cnt > 1) {
-            pixel(i, j, r0, r1, c0, c1, px, nullptr);
+            pixel(i, j, r0, r1, c0, c1, px, nullptr, nullptr);
             area = detail::polygon_area(px.quad, 4);
             // A pixel holding the beam centre has χ all around it: its quad is meaningless, use its box.
             use_quad = px.dchi <= M_PI_2 && area > 0;
@@ -762,20 +818,17 @@ __attribute__((target("avx2,fma"))) void accumulate_avx2(const Integrator::Impl&
                                                           const std::uint8_t* reject, double* acc,
                                                           std::vector<Invalid>& invalid) {
   static_assert(S != Splitting::none && E != ErrorModel::azimuthal, "bbox/full with the Poisson or no error model");
-  static_assert(kLanes == 4, "one group = one pixel per lane");
+  static_assert(kLanes % 4 == 0, "a group of four pixels uses four lanes");
   const std::size_t pb = detail::chunk_row(c, P.nchunks, P.rows) * P.cols;
   const std::size_t pe = detail::chunk_row(c + 1, P.nchunks, P.rows) * P.cols;
   const std::size_t ld = P.lane_doubles();
-  const Avx2Ctx<T> k{frame, P.hdr.data(), P.w.data(), reject, S == Splitting::bbox ? kBboxShuffle : kFullShuffle,
-                     {acc, acc + ld, acc + 2 * ld, acc + 3 * ld}, P.array_doubles(), validity, &invalid};
+  Avx2Ctx<T> k{frame, P.hdr.data(), P.w.data(), reject, S == Splitting::bbox ? kBboxShuffle : kFullShuffle,
+               {}, P.array_doubles(), validity, &invalid};
+  for (std::size_t l = 0; l < kLanes; ++l) k.lanes[l] = acc + l * ld;
   const std::uint32_t* hdr = k.hdr;
   const std::uint16_t* w = k.w;
   const std::size_t na = k.na;
   const auto* shuffle = k.shuffle;
-  double* const l0 = k.lanes[0];
-  double* const l1 = k.lanes[1];
-  double* const l2 = k.lanes[2];
-  double* const l3 = k.lanes[3];
   std::size_t woff = P.chunk_woff[c];
   std::size_t p = pb;
   for (; p < pe && p % kLanes != 0; ++p) woff = add_single<T, S, E, HasReject>(k, p, woff);
@@ -808,6 +861,11 @@ __attribute__((target("avx2,fma"))) void accumulate_avx2(const Integrator::Impl&
       for (std::size_t q = 0; q < 4; ++q) woff = add_single<T, S, E, HasReject>(k, p + q, woff);
       continue;
     }
+    double* const* L = k.lanes + (p % kLanes);  // p % 4 == 0 here
+    double* const l0 = L[0];
+    double* const l1 = L[1];
+    double* const l2 = L[2];
+    double* const l3 = L[3];
     _mm256_store_pd(xs, _mm256_mul_pd(X, inv));
     _mm256_store_pd(vs, _mm256_mul_pd(_mm256_max_pd(X, one), inv2));
     woff = add_quad<S, E>(l0, hdr[p], w, woff, na, shuffle, xs, vs);
