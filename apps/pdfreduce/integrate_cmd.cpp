@@ -608,7 +608,9 @@ Command add_integrate_command(CLI::App& parent, const GlobalOptions& global) {
                   "bad when (value & 0xFFFF) != 0)")
       ->type_name("PATH");
   app->add_option("--dark", a.dark,
-                  "Dark-current image(s) subtracted from every frame (TIFF or HDF5; several frames are averaged)")
+                  "Dark-current image(s) subtracted from every frame: a TIFF, multi-page TIFF, TIFF series pattern "
+                  "(dark_###.tif) or HDF5 stack, every frame averaged (scaled by --summed-frames / "
+                  "--dark-summed-frames)")
       ->type_name("FILE");
   app->add_option("--dark-dataset", a.dark_dataset, "HDF5 path of the dark; without --dark it is read from INPUT")
       ->type_name("PATH");
