@@ -1,6 +1,7 @@
 // The whole series run, HDF5 frames to result file: frames/s of the streaming part (plan building timed apart),
-// on 1 and 2 worker threads, and the process's peak memory. Per-frame stages timed alone beside it: integrate
-// (one thread), reduce() (which builds its own sine-transform plan per call) and the metrics.
+// on 1 and 2 worker threads, and the process's peak memory. Per-frame stages timed alone beside it (one thread):
+// read, integrate, reduce() (which builds its own sine-transform plan and scattering factors per call), the
+// metrics, and Reducer::reduce() (plan and factors kept from frame to frame, as each worker of a run does).
 //
 // Environment: LIBPDF_BENCH_DIR (scratch folder; default ./bench_pipeline_data), LIBPDF_BENCH_SIZE (pixels per
 // side, default 2048), LIBPDF_BENCH_FRAMES (frames, default 40), LIBPDF_BENCH_GZIP (-1 = uncompressed, the
@@ -16,6 +17,7 @@
 #include "libpdf/metrics.hpp"
 #include "libpdf/pipeline.hpp"
 #include "libpdf/recipe.hpp"
+#include "libpdf/reduce.hpp"
 #include "libpdf/simulate.hpp"
 
 namespace {
@@ -94,16 +96,18 @@ void BM_Stages(benchmark::State& state) {
   const libpdf::Result1D pattern = run.integrator().integrate(frame.view());
   const libpdf::ReductionResult reduced = libpdf::reduce(libpdf::reduction_input(pattern), d.recipe.reduction);
   const libpdf::MetricsInput mi = libpdf::metrics_input(reduced);
+  libpdf::Reducer reducer(d.recipe.reduction);
   for (auto _ : state) {
     if (stage == 0) benchmark::DoNotOptimize(source->read(1));
     if (stage == 1) benchmark::DoNotOptimize(run.integrator().integrate(frame.view()));
     if (stage == 2) benchmark::DoNotOptimize(libpdf::reduce(libpdf::reduction_input(pattern), d.recipe.reduction));
     if (stage == 3) benchmark::DoNotOptimize(libpdf::compute_metrics(mi, {}, &mi));
+    if (stage == 4) benchmark::DoNotOptimize(reducer.reduce(libpdf::reduction_input(pattern)));
   }
-  static const char* names[] = {"read", "integrate", "reduce", "metrics"};
+  static const char* names[] = {"read", "integrate", "reduce", "metrics", "reduce_reused"};
   state.SetLabel(names[stage]);
 }
-BENCHMARK(BM_Stages)->DenseRange(0, 3)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Stages)->DenseRange(0, 4)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
@@ -469,6 +471,107 @@ TEST(Options, QStepResamplesAndGridIsExact) {
   for (std::size_t i = 0; i < r.r.size(); ++i) EXPECT_DOUBLE_EQ(r.r[i], (25.0 + static_cast<double>(i)) * 0.02);
   // Noise-free data on a non-uniform grid: the interpolation error is what is left (< 0.5 % of the peak).
   EXPECT_LE(max_S_error(r, 0.6, 25.0), 0.005 * peak_height());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reducer: the plans kept between frames change nothing.
+
+namespace {
+
+// Every array and resolved value of two reductions, compared bit for bit (EXPECT_EQ on doubles: no tolerance).
+void expect_identical(const ReductionResult& a, const ReductionResult& b, const std::string& what) {
+  auto same = [&](const std::vector<double>& x, const std::vector<double>& y, const char* name) {
+    ASSERT_EQ(x.size(), y.size()) << what << ": " << name;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      // Compared as bit patterns (NaN == NaN, and −0 differs from +0).
+      std::uint64_t bx = 0, by = 0;
+      std::memcpy(&bx, &x[i], sizeof bx);
+      std::memcpy(&by, &y[i], sizeof by);
+      ASSERT_EQ(bx, by) << what << ": " << name << "[" << i << "] " << x[i] << " vs " << y[i];
+    }
+  };
+  EXPECT_EQ(a.alpha, b.alpha) << what;
+  EXPECT_EQ(a.qstep, b.qstep) << what;
+  EXPECT_EQ(a.first_measured, b.first_measured) << what;
+  EXPECT_EQ(a.background_scale, b.background_scale) << what;
+  EXPECT_EQ(a.number_density, b.number_density) << what;
+  EXPECT_EQ(a.low_r_iterations, b.low_r_iterations) << what;
+  EXPECT_EQ(a.low_r_residual, b.low_r_residual) << what;
+  EXPECT_EQ(a.adhoc_coefficients, b.adhoc_coefficients) << what;
+  same(a.q, b.q, "q");
+  same(a.iq, b.iq, "iq");
+  same(a.iq_sigma, b.iq_sigma, "iq_sigma");
+  same(a.f2_mean, b.f2_mean, "f2_mean");
+  same(a.f_mean_sq, b.f_mean_sq, "f_mean_sq");
+  same(a.compton, b.compton, "compton");
+  same(a.sq, b.sq, "sq");
+  same(a.sq_sigma, b.sq_sigma, "sq_sigma");
+  same(a.fq, b.fq, "fq");
+  same(a.fq_sigma, b.fq_sigma, "fq_sigma");
+  same(a.r, b.r, "r");
+  same(a.gr, b.gr, "gr");
+  same(a.gr_sigma, b.gr_sigma, "gr_sigma");
+  same(a.pair_gr, b.pair_gr, "pair_gr");
+  same(a.pair_gr_sigma, b.pair_gr_sigma, "pair_gr_sigma");
+  same(a.rdf, b.rdf, "rdf");
+  same(a.rdf_sigma, b.rdf_sigma, "rdf_sigma");
+}
+
+}  // namespace
+
+TEST(Reducer, SeriesOfFramesIsBitIdenticalToReduceAndPlansOnce) {
+  // Frames of a "series": the same grid, different noise (seeds) and a changing background scale in the data.
+  const std::vector<double> q = uniform(0.5, 26.0, 0.01);
+  struct Case {
+    const char* name;
+    ReductionOptions options;
+    std::size_t plans;  // plans a reducer needs for any number of frames on one grid
+  };
+  std::vector<Case> cases;
+  {
+    ReductionOptions o = glass_options(Normalization::high_q);
+    o.window = Window::lorch;
+    cases.push_back({"highq lorch", o, 1});
+  }
+  {
+    ReductionOptions o = glass_options(Normalization::krogh_moe_norman);
+    o.low_r_cutoff = 2.6;
+    o.low_r_iterations = 3;
+    cases.push_back({"kmn low-r", o, 2});
+  }
+  {
+    ReductionOptions o = glass_options(Normalization::ad_hoc);
+    o.convention = StructureFactorConvention::ashcroft_langreth;
+    o.qstep = 0.02;  // resampled
+    cases.push_back({"adhoc AL resampled", o, 1});
+  }
+  for (const Case& c : cases) {
+    Reducer reducer(c.options);
+    for (unsigned seed = 21; seed < 25; ++seed) {
+      const Synthetic d = make_data(q, 1e-3, seed);
+      const ReductionResult fresh = reduce(d.sample, &d.background, c.options);
+      const ReductionResult reused = reducer.reduce(d.sample, &d.background);
+      expect_identical(fresh, reused, std::string(c.name) + ", seed " + std::to_string(seed));
+    }
+    EXPECT_EQ(reducer.plans_built(), c.plans) << c.name;
+  }
+  // A pattern on another grid (qmax from the data, so the plan differs) gets a new plan, still identical, and
+  // the first grid afterwards is identical again.
+  ReductionOptions o = glass_options(Normalization::high_q);
+  o.qmax.reset();
+  Reducer reducer(o);
+  const Synthetic a = make_data(q, 1e-3, 31), b = make_data(uniform(0.5, 24.0, 0.01), 1e-3, 32);
+  for (const Synthetic* d : {&a, &b, &a}) {
+    expect_identical(reduce(d->sample, &d->background, o), reducer.reduce(d->sample, &d->background),
+                     "grid change");
+  }
+  EXPECT_EQ(reducer.plans_built(), 3u);
+  // Without background, and bad options rejected at construction.
+  Reducer plain(glass_options(Normalization::high_q));
+  expect_identical(reduce(a.sample, glass_options(Normalization::high_q)), plain.reduce(a.sample), "no background");
+  ReductionOptions bad = glass_options(Normalization::high_q);
+  bad.rstep = -1;
+  EXPECT_THROW(Reducer{bad}, InvalidArgument);
 }
 
 // ---------------------------------------------------------------------------------------------------

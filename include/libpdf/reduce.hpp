@@ -15,6 +15,7 @@
 /// density). Optionally the Eggert/Kaplow low-r refinement forces G(r) = −4πρ₀r below r_c, and an
 /// optimiser chooses the background scale and/or the density that minimise ∫₀^{r_c} [G(r) + 4πρ₀r]² dr.
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -211,6 +212,40 @@ LIBPDF_API ReductionResult reduce(const IntensityPattern& sample, const Intensit
                                   const ReductionOptions& options);
 /// Without background.
 LIBPDF_API ReductionResult reduce(const IntensityPattern& sample, const ReductionOptions& options);
+
+/// A reduction with fixed options for many patterns (the frames of a series). reduce() builds the FFTW
+/// sine-transform plan(s) and the scattering factors on the q grid for every call; a Reducer keeps them
+/// between calls and rebuilds them only when a pattern needs other ones (another q grid or qmax from the
+/// data). Results are bit for bit those of reduce() with the same options. Not safe to share between threads:
+/// use one per thread (a series run gives each worker its own).
+class LIBPDF_API Reducer {
+ public:
+  /// Keeps @p options for every reduction. @throws InvalidArgument for invalid options (ReductionOptions::validate()).
+  explicit Reducer(ReductionOptions options);
+  ~Reducer();
+  /// Moves the reducer with its plans (the source may only be destroyed or assigned to).
+  Reducer(Reducer&&) noexcept;
+  /// Moves the reducer with its plans (the source may only be destroyed or assigned to).
+  Reducer& operator=(Reducer&&) noexcept;
+  Reducer(const Reducer&) = delete;
+  Reducer& operator=(const Reducer&) = delete;
+
+  /// The options of every reduction.
+  const ReductionOptions& options() const;
+  /// As reduce(sample, backgrounds, options()). @throws the same.
+  ReductionResult reduce(const IntensityPattern& sample, const std::vector<BackgroundTerm>& backgrounds);
+  /// As reduce(sample, background, options()). @throws the same.
+  ReductionResult reduce(const IntensityPattern& sample, const IntensityPattern* background);
+  /// As reduce(sample, options()). @throws the same.
+  ReductionResult reduce(const IntensityPattern& sample);
+  /// Sine-transform plans built so far (the final one, and the low-r one when low_r_cutoff is set): 1 or 2
+  /// after any number of reductions of patterns on one grid.
+  std::size_t plans_built() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 /// The PDFgetX3-style header of every parameter of @p result (so a user can redo the run), after @p inputs
 /// (e.g. {"inputfile", path}, {"backgroundfile", path}, set by the caller).

@@ -201,7 +201,9 @@ struct SeriesRun::Impl {
     if (cb.message) cb.message(m);
   }
 
-  FrameProducts process(std::size_t frame, const Image& raw, bool with_metrics) const {
+  // The whole chain on one frame. @p reducer: the calling worker's own (plans kept from frame to frame), or
+  // null for a one-off reduction; the results are the same bit for bit.
+  FrameProducts process(std::size_t frame, const Image& raw, bool with_metrics, Reducer* reducer = nullptr) const {
     FrameProducts out;
     out.frame = frame;
     out.temperature_K = frame < all_temperatures.size() ? all_temperatures[frame] : kNaN;
@@ -209,7 +211,8 @@ struct SeriesRun::Impl {
     const Image& image = recipe.input.flip_vertical ? flipped : raw;
     out.pattern = integrator->integrate(image.view());
     try {
-      out.reduction = reduce(reduction_input(out.pattern), reduction);
+      const IntensityPattern pattern = reduction_input(out.pattern);
+      out.reduction = reducer ? reducer->reduce(pattern) : reduce(pattern, reduction);
     } catch (const Error& e) {
       // Name the frame: the same options worked on the reference frame, so it is this frame's data.
       throw NumericalError("frame " + std::to_string(frame) + " of " + source->describe() +
@@ -528,15 +531,24 @@ SeriesSummary SeriesRun::run(const SeriesCallbacks& callbacks) {
   };
 
   const auto t0 = Clock::now();
-  std::thread reader([&] {
+  // Readers: frames are claimed in order (a ticket first, then the next sequence number) and read outside the
+  // lock. FrameSource::read is thread-safe, and HDF5 frames are decompressed outside the HDF5 lock (direct chunk
+  // reads), so with two or more workers a second reader keeps them fed when decompression is the slow part; the
+  // writer restores the order. With one worker one reader is enough (the worker is the slower of the two).
+  const std::size_t n_readers = m.workers >= 2 ? 2 : 1;
+  std::size_t next_seq = 0, readers_left = n_readers;
+  auto read_frames = [&] {
     try {
-      for (std::size_t seq = 0; seq < todo.size(); ++seq) {
+      while (true) {
+        std::size_t seq = 0;
         {
           std::unique_lock<std::mutex> lock(mu);
-          cv_read.wait(lock, [&] { return tickets > 0 || stop; });
-          if (stop) return;
+          cv_read.wait(lock, [&] { return tickets > 0 || stop || next_seq >= todo.size(); });
+          if (stop || next_seq >= todo.size()) break;
           --tickets;
           summary.max_frames_held = std::max(summary.max_frames_held, m.in_flight - tickets);
+          seq = next_seq++;
+          if (next_seq == todo.size()) cv_read.notify_all();  // the other reader is done too
         }
         Image image = m.source->read(todo[seq]);
         std::lock_guard<std::mutex> lock(mu);
@@ -544,16 +556,21 @@ SeriesSummary SeriesRun::run(const SeriesCallbacks& callbacks) {
         cv_work.notify_one();
       }
       std::lock_guard<std::mutex> lock(mu);
-      reader_done = true;
-      cv_work.notify_all();
+      if (--readers_left == 0) {
+        reader_done = true;
+        cv_work.notify_all();
+      }
     } catch (...) {
       fail(std::current_exception());
     }
-  });
+  };
+  std::vector<std::thread> readers;
+  for (std::size_t k = 0; k < n_readers; ++k) readers.emplace_back(read_frames);
   std::vector<std::thread> workers;
   for (std::size_t w = 0; w < m.workers; ++w) {
     workers.emplace_back([&] {
       try {
+        Reducer reducer(m.reduction);  // this worker's plans, built at its first frame and kept
         while (true) {
           std::pair<std::size_t, Image> job;
           {
@@ -563,7 +580,7 @@ SeriesSummary SeriesRun::run(const SeriesCallbacks& callbacks) {
             job = std::move(raw.front());
             raw.pop_front();
           }
-          FrameProducts p = m.process(todo[job.first], job.second, true);
+          FrameProducts p = m.process(todo[job.first], job.second, true, &reducer);
           job.second = Image();  // the raw frame is the big part: free it before waiting on the lock
           std::lock_guard<std::mutex> lock(mu);
           finished.emplace(job.first, std::move(p));
@@ -623,7 +640,7 @@ SeriesSummary SeriesRun::run(const SeriesCallbacks& callbacks) {
     cv_read.notify_all();
     cv_work.notify_all();
   }
-  reader.join();
+  for (auto& t : readers) t.join();
   for (auto& t : workers) t.join();
   summary.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   summary.frames_per_s = summary.seconds > 0 ? static_cast<double>(summary.written) / summary.seconds : 0;

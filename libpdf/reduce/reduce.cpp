@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -121,12 +122,41 @@ struct Problem {
   std::vector<double> bscale;                // their scales (bscale[0] is replaced by the trial's b)
   bool has_sigma = false, resampled = false;
   std::vector<double> f2, f1sq, inc;    // ⟨f²⟩, ⟨f⟩², I_inc
-  std::unique_ptr<SineTransform> plan;  // final transform (user's r grid and window)
-  std::unique_ptr<SineTransform> lowr;  // 0..r_c, no window, for the refinement and its residual
+  const SineTransform* plan = nullptr;  // final transform (user's r grid and window), owned by the cache
+  const SineTransform* lowr = nullptr;  // 0..r_c, no window, for the refinement and its residual (or none)
   int degree = 0;                       // ad hoc polynomial degree
 
   explicit Problem(const ReductionOptions& o) : opt(o) {}
 };
+
+// What a reduction builds from its options and the q grid alone, kept between the reductions of a Reducer (a
+// series) and rebuilt only when the grid asks for something else: the transform plans (FFTW planning is the
+// largest fixed cost of a reduction) and the scattering factors on the grid. reduce() uses a fresh one per call.
+struct ReductionCache {
+  std::optional<TransformOptions> plan_options, lowr_options;
+  std::unique_ptr<SineTransform> plan, lowr;
+  std::vector<double> sf_q;  // the grid the factors below are on
+  std::vector<double> f2, f1sq, inc;
+  std::size_t plans_built = 0;
+};
+
+bool same_transform(const TransformOptions& a, const TransformOptions& b) {
+  return a.qmax == b.qmax && a.qstep == b.qstep && a.rmin == b.rmin && a.rmax == b.rmax && a.rstep == b.rstep &&
+         a.window == b.window && a.taper_width == b.taper_width && a.planning == b.planning && a.threads == b.threads;
+}
+
+// The plan for @p o from the cache slot (@p held, @p plan), built when the slot holds another one.
+const SineTransform& cached_plan(std::optional<TransformOptions>& held, std::unique_ptr<SineTransform>& plan,
+                                 const TransformOptions& o, std::size_t& built) {
+  if (!plan || !held || !same_transform(*held, o)) {
+    plan.reset();
+    held.reset();
+    plan = std::make_unique<SineTransform>(o);
+    held = o;
+    ++built;
+  }
+  return *plan;
+}
 
 // One evaluation of the reduction for a background scale and density.
 struct Trial {
@@ -502,10 +532,9 @@ NelderMead nelder_mead(Objective f, std::vector<double> x0, int budget) {
   return out;
 }
 
-}  // namespace
-
-ReductionResult reduce(const IntensityPattern& sample, const std::vector<BackgroundTerm>& backgrounds,
-                       const ReductionOptions& options) {
+// The reduction of reduce() and Reducer::reduce(), with the plans and factors taken from (and left in) @p cache.
+ReductionResult reduce_with(const IntensityPattern& sample, const std::vector<BackgroundTerm>& backgrounds,
+                            const ReductionOptions& options, ReductionCache& cache) {
   options.validate();
   check_pattern("sample", sample);
   for (std::size_t k = 0; k < backgrounds.size(); ++k) {
@@ -563,7 +592,7 @@ ReductionResult reduce(const IntensityPattern& sample, const std::vector<Backgro
   topt.window = options.window;
   topt.taper_width = options.taper_width;
   topt.planning = options.planning;
-  P.plan = std::make_unique<SineTransform>(topt);
+  P.plan = &cached_plan(cache.plan_options, cache.plan, topt, cache.plans_built);
   P.dq = P.plan->q_step();
   P.nq = P.plan->nq();
   P.na = std::max(P.nq, static_cast<std::size_t>(std::floor(P.qmaxinst / P.dq + 1e-9)) + 1);
@@ -600,10 +629,16 @@ ReductionResult reduce(const IntensityPattern& sample, const std::vector<Backgro
     P.bscale.push_back(term.scale);
   }
 
-  const auto sf = scattering_factors(options.composition, P.q);
-  P.f2 = sf.f2_mean;
-  P.f1sq = sf.f_mean_sq;
-  P.inc = sf.compton;
+  if (cache.sf_q != P.q) {
+    auto sf = scattering_factors(options.composition, P.q);
+    cache.f2 = std::move(sf.f2_mean);
+    cache.f1sq = std::move(sf.f_mean_sq);
+    cache.inc = std::move(sf.compton);
+    cache.sf_q = P.q;
+  }
+  P.f2 = cache.f2;
+  P.f1sq = cache.f1sq;
+  P.inc = cache.inc;
   P.degree = std::max(1, static_cast<int>(std::lround(options.rpoly * P.qmaxinst / pi)));
 
   std::optional<double> rho = options.number_density;
@@ -621,7 +656,7 @@ ReductionResult reduce(const IntensityPattern& sample, const std::vector<Backgro
     lo.rmin = 0;
     lo.rmax = std::max(*options.low_r_cutoff, 2 * lo.rstep);
     lo.planning = options.planning;
-    P.lowr = std::make_unique<SineTransform>(lo);
+    P.lowr = &cached_plan(cache.lowr_options, cache.lowr, lo, cache.plans_built);
     if (P.lowr->nq() != P.nq || P.lowr->q_step() != P.dq) {
       throw NumericalError("internal: the low-r plan's q grid differs from the reduction's");
     }
@@ -760,6 +795,14 @@ ReductionResult reduce(const IntensityPattern& sample, const std::vector<Backgro
   return out;
 }
 
+}  // namespace
+
+ReductionResult reduce(const IntensityPattern& sample, const std::vector<BackgroundTerm>& backgrounds,
+                       const ReductionOptions& options) {
+  ReductionCache cache;
+  return reduce_with(sample, backgrounds, options, cache);
+}
+
 ReductionResult reduce(const IntensityPattern& sample, const IntensityPattern* background,
                        const ReductionOptions& options) {
   std::vector<BackgroundTerm> terms;
@@ -770,5 +813,36 @@ ReductionResult reduce(const IntensityPattern& sample, const IntensityPattern* b
 ReductionResult reduce(const IntensityPattern& sample, const ReductionOptions& options) {
   return reduce(sample, std::vector<BackgroundTerm>{}, options);
 }
+
+struct Reducer::Impl {
+  ReductionOptions options;
+  ReductionCache cache;
+};
+
+Reducer::Reducer(ReductionOptions options) : impl_(std::make_unique<Impl>()) {
+  options.validate();
+  impl_->options = std::move(options);
+}
+Reducer::~Reducer() = default;
+Reducer::Reducer(Reducer&&) noexcept = default;
+Reducer& Reducer::operator=(Reducer&&) noexcept = default;
+
+const ReductionOptions& Reducer::options() const { return impl_->options; }
+
+ReductionResult Reducer::reduce(const IntensityPattern& sample, const std::vector<BackgroundTerm>& backgrounds) {
+  return reduce_with(sample, backgrounds, impl_->options, impl_->cache);
+}
+
+ReductionResult Reducer::reduce(const IntensityPattern& sample, const IntensityPattern* background) {
+  std::vector<BackgroundTerm> terms;
+  if (background != nullptr) terms.push_back(BackgroundTerm{*background, impl_->options.background_scale});
+  return reduce(sample, terms);
+}
+
+ReductionResult Reducer::reduce(const IntensityPattern& sample) {
+  return reduce(sample, std::vector<BackgroundTerm>{});
+}
+
+std::size_t Reducer::plans_built() const { return impl_->cache.plans_built; }
 
 }  // namespace libpdf
