@@ -8,8 +8,8 @@ The case (docs/performance-notes.md): a 2048 x 2048 frame (PerkinElmer XRD1621, 
           is built by the first call (timed apart), then --repeat calls are timed.
   libpdf: the Google Benchmark binary (default build/benchmarks/bench_integrate), run with
           --benchmark_format=json; items_per_second (frames/s) of the benchmark whose name contains
-          "2048" (preferring an Integrate... benchmark with "bbox" and "corrections" in its name, run with
-          --threads threads: e.g. BM_Integrate2048_bbox_corrections/2/real_time). Without that binary, --pdfreduce times
+          the --size, "2048" or "2880" (preferring an Integrate... benchmark with "bbox" and "corrections" in its
+          name, run with --threads threads: e.g. BM_Integrate2048_bbox_corrections/2/real_time). Without that binary, --pdfreduce times
           the command-line tool over a stack of frames instead (this includes reading the HDF5 file and
           writing the text files, so it understates the engine).
 
@@ -30,9 +30,9 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bench", default=os.path.join(REPO, "build", "benchmarks", "bench_integrate"),
                    help="libpdf's Google Benchmark binary (default: %(default)s)")
-    p.add_argument("--bench-filter", default="2048",
+    p.add_argument("--bench-filter", default=None,
                    help="--benchmark_filter for the binary; the result used is the benchmark whose name "
-                        "contains '2048' (default: %(default)s)")
+                        "contains the --size (default: the --size, e.g. 2048; 2880 has BM_Integrate2880_...)")
     p.add_argument("--pdfreduce", default=os.path.join(REPO, "build", "apps", "pdfreduce"),
                    help="pdfreduce, used when the benchmark binary is missing (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2, help="threads for both programs (default: %(default)s)")
@@ -80,16 +80,16 @@ def bench_pyfai(case, npt, repeat):
     return plan, 1.0 / per_frame
 
 
-def bench_binary(path, filt, threads):
-    """Runs the Google Benchmark binary; returns (name, frames/s, all results with '2048')."""
+def bench_binary(path, filt, threads, size=2048):
+    """Runs the Google Benchmark binary; returns (name, frames/s, all results with str(size) in their name)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     proc = subprocess.run([path, "--benchmark_format=json", "--benchmark_filter=" + filt],
                           capture_output=True, text=True, env=env, check=True)
     report = json.loads(proc.stdout)
-    found = [b for b in report.get("benchmarks", []) if "2048" in b.get("name", "")
+    found = [b for b in report.get("benchmarks", []) if str(size) in b.get("name", "")
              and "items_per_second" in b and b.get("run_type", "iteration") == "iteration"]
     if not found:
-        raise RuntimeError("no benchmark with '2048' in its name and items_per_second in %s's output" % path)
+        raise RuntimeError("no benchmark with '%d' in its name and items_per_second in %s's output" % (size, path))
     def score(b):
         # The per-frame integration (not plan building) of the bbox case with every correction, at the
         # requested thread count (Google Benchmark names carry arguments as /N).
@@ -149,8 +149,10 @@ def main():
         print("pyFAI %s  (bbox, csr, cython): %8.1f frames/s  (%.2f ms/frame; plan %.2f s)"
               % (pyFAI.version, pyfai_fps, 1e3 / pyfai_fps, plan))
 
+    if args.bench_filter is None:
+        args.bench_filter = str(args.size)
     if os.path.exists(args.bench):
-        name, ours, found = bench_binary(args.bench, args.bench_filter, args.threads)
+        name, ours, found = bench_binary(args.bench, args.bench_filter, args.threads, args.size)
         for b in found:
             print("  %-60s %8.1f frames/s" % (b["name"], b["items_per_second"]))
         label = "libpdf %s" % name
