@@ -397,7 +397,8 @@ LIBPDF_API SampleTable read_sample_table(const std::string& path, const std::str
 /// The same from text in memory.
 LIBPDF_API SampleTable parse_sample_table(const std::string& text, const std::string& source,
                                           const std::string& key = "sample");
-/// CSV text: the key column first, cells quoted when they hold a separator or a quote.
+/// CSV text: a first comment line `# libpdf <version>`, then the key column first, cells quoted when they hold a
+/// separator or a quote, or start with '#' (so that no row reads as a comment).
 LIBPDF_API std::string format_sample_table(const SampleTable& table);
 /// Writes format_sample_table() atomically. @throws IoError.
 LIBPDF_API void write_sample_table(const std::string& path, const SampleTable& table);

@@ -11,6 +11,7 @@
 #include "libpdf/detail/atomic_file.hpp"
 #include "libpdf/error.hpp"
 #include "libpdf/geometry.hpp"
+#include "libpdf/version.hpp"
 
 namespace libpdf {
 
@@ -362,7 +363,7 @@ std::string format_poni(const Poni& p) {
   p.validate();
   std::ostringstream o;
   o << "# Nota: C-Order, 1 refers to the Y axis, 2 to the X axis\n";
-  o << "# Written by libpdf\n";
+  o << "# Written by libpdf " << version() << "\n";
   if (p.version == 1) {
     o << "PixelSize1: " << fmt_double(p.detector.pixel1_m) << "\n";
     o << "PixelSize2: " << fmt_double(p.detector.pixel2_m) << "\n";

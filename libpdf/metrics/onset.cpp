@@ -270,7 +270,13 @@ OnsetResult detect_onset(const std::vector<double>& x, const std::vector<double>
   // (x0 is chosen by the fit, so the nominal level is optimistic — the Davies problem; the slope test
   // below guards against it.)
   const double dchi = std::max(0.0, out.chi2_line - out.chi2_hinge);
-  if (d.sigma_known && !underfit) {
+  // A line that fits to rounding (a constant column, an exact line) leaves both χ² at round-off level, where
+  // their ratio is noise: nothing to detect.
+  double yy = 0;
+  for (std::size_t i = 0; i < n; ++i) yy += d.w[i] * d.y[i] * d.y[i];
+  if (out.chi2_line <= 1e-20 * yy) {
+    out.p_value = 1.0;
+  } else if (d.sigma_known && !underfit) {
     out.p_value = std::exp(-0.5 * dchi);
   } else if (out.chi2_hinge > 0) {  // σ unknown or inflated: the F-test against the hinge's own residuals
     const double F = 0.5 * dchi / (out.chi2_hinge / dof);

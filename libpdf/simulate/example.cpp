@@ -133,6 +133,9 @@ void write_mask_tiff(const std::string& path, std::size_t rows, std::size_t cols
   TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
   TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
   TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, static_cast<std::uint32_t>(64));
+  const std::string software = std::string("libpdf ") + version();
+  TIFFSetField(t, TIFFTAG_SOFTWARE, software.c_str());
+  TIFFSetField(t, TIFFTAG_IMAGEDESCRIPTION, "pixel mask of the simulated detector (1 gap, 2 dead; 0 valid)");
   const std::size_t row_bytes = cols * 4;
   bool ok = true;
   std::uint32_t strip = 0;

@@ -105,10 +105,9 @@ def main():
             fail("cannot read a version in %r" % out.stdout)
         return m.group(1)
 
-    # The installed tool has no RPATH (like any program installed to a system prefix, where the loader finds
-    # libpdf.so by itself): under a private prefix it needs the installed library folder on LD_LIBRARY_PATH.
-    tool_env = dict(env, LD_LIBRARY_PATH=os.path.dirname(installed_libs[0]))
-    installed_tool = tool_version(tool, tool_env)
+    # The installed tool finds the installed libpdf.so through its RPATH ($ORIGIN/../lib...), with no
+    # LD_LIBRARY_PATH (env has none).
+    installed_tool = tool_version(tool, env)
     build_tool = tool_version(args.pdfreduce, os.environ)
     if not (facts["version"] == installed_tool == build_tool):
         fail("versions differ: libpdf.__version__ %s, installed pdfreduce --version %s, build tree's %s"
