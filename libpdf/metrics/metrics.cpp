@@ -385,49 +385,92 @@ void sq_metrics(const MetricsInput& in, const MetricsOptions& o, const MetricsIn
 
 // The dominant frequency of G over indices m0..m1: the Q of the grid q_lo, q_lo + 0.005, … ≤ q_hi that
 // maximises |∫ G(r) e^{iQr} dr| (trapezoid rule). The trapezoid sum is Σ a_k e^{iQ r_k} with a_k = w_k G_k
-// (w_k the trapezoid weights); the phasors e^{iQ r_k} advance from one Q to the next by the fixed rotation
-// e^{i·0.005·r_k}, so the scan costs one complex multiply-add per point and Q instead of two sincos (the
-// rotation's rounding drifts by ≈ 1e−14 over the whole scan).
+// (w_k the trapezoid weights); the phasors e^{iQ r_k} advance from one Q to the next by a fixed rotation
+// e^{iΔQ·r_k}, one complex multiply per point and Q instead of a sincos (rounding drift ≈ 1e−14 over the scan).
+// Not every Q is evaluated, yet the maximum is the one of the whole grid: |F(Q)| = |Σ a_k e^{iQ(r_k − r_c)}|
+// changes by at most L₁|ΔQ| with L₁ = Σ |a_k||r_k − r_c|, so between two evaluated grid points Q_a, Q_b (kStride
+// steps apart) no point exceeds (|F_a| + |F_b| + L₁·(Q_b − Q_a))/2. Every kStride-th point is evaluated first; the
+// points between two of them are evaluated only when that bound reaches the best value found (near the top).
 double dominant_frequency(const std::vector<double>& r, const std::vector<double>& g, std::size_t m0, std::size_t m1,
                           double q_lo, double q_hi) {
   constexpr double dq = 0.005;
+  constexpr std::size_t kStride = 10;
+  std::size_t nQ = 0;
+  for (double Q = q_lo; Q <= q_hi; Q += dq) ++nQ;  // the grid, built as the scan steps through it
+  if (nQ == 0) return 0.5 * (q_lo + q_hi);
   const std::size_t n = m1 - m0 + 1;
-  std::vector<double> a(n), zr(n), zi(n), cr(n), ci(n);
+  const double rc = 0.5 * (r[m0] + r[m1]);
+  std::vector<double> a(n), zr(n), zi(n), fr(n), fi(n), cr(n), ci(n), wr(n), wi(n);
+  double L1 = 0;
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = m0 + k;
     const double w = 0.5 * ((i > m0 ? r[i] - r[i - 1] : 0.0) + (i < m1 ? r[i + 1] - r[i] : 0.0));
     a[k] = w * g[i];
+    L1 += std::fabs(a[k]) * std::fabs(r[i] - rc);
     zr[k] = std::cos(q_lo * r[i]);
     zi[k] = std::sin(q_lo * r[i]);
-    cr[k] = std::cos(dq * r[i]);
-    ci[k] = std::sin(dq * r[i]);
+    fr[k] = std::cos(dq * r[i]);
+    fi[k] = std::sin(dq * r[i]);
+    cr[k] = std::cos(static_cast<double>(kStride) * dq * r[i]);
+    ci[k] = std::sin(static_cast<double>(kStride) * dq * r[i]);
   }
-  double q0 = 0.5 * (q_lo + q_hi), best = -1;
-  for (double Q = q_lo; Q <= q_hi; Q += dq) {
+  auto modulus = [&](const std::vector<double>& xr, const std::vector<double>& xi) {
     // Four partial sums: independent chains the compiler can keep in vector registers.
     double sr[4] = {0, 0, 0, 0}, si[4] = {0, 0, 0, 0};
     std::size_t k = 0;
     for (; k + 4 <= n; k += 4) {
       for (std::size_t j = 0; j < 4; ++j) {
-        sr[j] += a[k + j] * zr[k + j];
-        si[j] += a[k + j] * zi[k + j];
+        sr[j] += a[k + j] * xr[k + j];
+        si[j] += a[k + j] * xi[k + j];
       }
     }
     for (; k < n; ++k) {
-      sr[0] += a[k] * zr[k];
-      si[0] += a[k] * zi[k];
+      sr[0] += a[k] * xr[k];
+      si[0] += a[k] * xi[k];
     }
-    const double v = std::hypot((sr[0] + sr[1]) + (sr[2] + sr[3]), (si[0] + si[1]) + (si[2] + si[3]));
-    if (v > best) {
-      best = v;
-      q0 = Q;
-    }
+    return std::hypot((sr[0] + sr[1]) + (sr[2] + sr[3]), (si[0] + si[1]) + (si[2] + si[3]));
+  };
+  auto rotate = [n](std::vector<double>& xr, std::vector<double>& xi, const std::vector<double>& rr,
+                    const std::vector<double>& ri) {
     for (std::size_t j = 0; j < n; ++j) {
-      const double x = zr[j] * cr[j] - zi[j] * ci[j];
-      zi[j] = zr[j] * ci[j] + zi[j] * cr[j];
-      zr[j] = x;
+      const double x = xr[j] * rr[j] - xi[j] * ri[j];
+      xi[j] = xr[j] * ri[j] + xi[j] * rr[j];
+      xr[j] = x;
     }
+  };
+  // Pass 1: every kStride-th grid point.
+  const std::vector<double> zr0 = zr, zi0 = zi;
+  std::vector<double> value(nQ, -1.0);
+  double coarse_best = -1;
+  for (std::size_t j = 0; j < nQ; j += kStride) {
+    value[j] = modulus(zr, zi);
+    coarse_best = std::max(coarse_best, value[j]);
+    if (j + kStride < nQ) rotate(zr, zi, cr, ci);
   }
+  // Pass 2: the points between, where the bound allows a value at least the best (with a margin for rounding);
+  // the tail after the last coarse point is always evaluated.
+  zr = zr0;
+  zi = zi0;
+  for (std::size_t j = 0; j < nQ; j += kStride) {
+    const bool tail = j + kStride >= nQ;
+    const double bound =
+        tail ? 0.0 : 0.5 * (value[j] + value[j + kStride] + L1 * static_cast<double>(kStride) * dq * (1 + 1e-9));
+    if (tail || bound >= coarse_best * (1 - 1e-12)) {
+      wr = zr;
+      wi = zi;
+      for (std::size_t s = j + 1; s < nQ && s < j + kStride; ++s) {
+        rotate(wr, wi, fr, fi);
+        value[s] = modulus(wr, wi);
+      }
+    }
+    if (!tail) rotate(zr, zi, cr, ci);
+  }
+  // The first grid point of the largest value (as a scan in increasing Q with a strict comparison would pick).
+  std::size_t best = 0;
+  for (std::size_t j = 1; j < nQ; ++j)
+    if (value[j] > value[best]) best = j;
+  double q0 = q_lo;
+  for (std::size_t j = 0; j < best; ++j) q0 += dq;
   return q0;
 }
 
