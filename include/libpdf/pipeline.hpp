@@ -4,9 +4,10 @@
 /// flight on several threads, memory bounded whatever the series length, progress through a callback, and a
 /// clean resume after an interruption (docs/pipeline.md).
 ///
-/// Threads: one reader (frames are read in order; HDF5 is serialised process-wide anyway), N workers (each
-/// takes the next frame read and runs the whole per-frame chain on it, single-threaded, with the run's one
-/// Integrator plan), and the calling thread as the writer, which appends results in frame order to the
+/// Threads: readers (one; two with two or more workers: frames are claimed in order and read outside the lock,
+/// HDF5 frames decompressed outside the HDF5 lock), N workers (each takes the next frame read and runs the whole
+/// per-frame chain on it, single-threaded, with the run's one Integrator plan and its own Reducer, whose
+/// sine-transform plan is kept from frame to frame), and the calling thread as the writer, which appends results in frame order to the
 /// NXazint1d result file (and its `metrics` group) and to the CSV table. At most frames_in_flight frames
 /// exist at once (read and not yet written: raw, in a worker, or waiting to be written in order), so the
 /// memory does not grow with the series. Results do not depend on the number of threads: every frame is
