@@ -15,6 +15,7 @@
 #include "libpdf/metrics.hpp"
 #include "libpdf/nexus.hpp"
 #include "libpdf/pipeline.hpp"
+#include "libpdf/version.hpp"
 #include "libpdf/recipe.hpp"
 #include "libpdf/simulate.hpp"
 #include "test_util.hpp"
@@ -217,10 +218,11 @@ TEST(SeriesRun, EqualsASerialReductionForAnyThreadCount) {
         EXPECT_TRUE((std::isnan(a) && std::isnan(b)) || a == b) << table[j].first << " frame " << k;
       }
     }
-    // The table: header, one row per frame in order.
+    // The table: the version line, the header, one row per frame in order.
     const std::string csv = read_file(summary.table_path);
-    EXPECT_EQ(csv.rfind("frame,temperature_K,q1,", 0), 0u) << csv.substr(0, 80);
-    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
+    EXPECT_EQ(csv.rfind(std::string("# libpdf ") + libpdf::version() + ",", 0), 0u) << csv.substr(0, 80);
+    EXPECT_EQ(csv.find("\nframe,temperature_K,q1,"), csv.find('\n')) << csv.substr(0, 120);
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);
   }
 }
 

@@ -489,7 +489,10 @@ SeriesSummary SeriesRun::run(const SeriesCallbacks& callbacks) {
   std::unique_ptr<CsvAppender> table;
   if (m.metrics_on) {
     summary.table_path = r.table_path();
-    std::string text = "frame,temperature_K";
+    // A comment line first, as in every libpdf output: the version that wrote the table (CSV readers of libpdf,
+    // numpy's loadtxt and pandas' comment='#' skip it).
+    std::string text = std::string("# libpdf ") + version() + ", pdfreduce run: one row per frame\n";
+    text += "frame,temperature_K";
     for (const auto& name : m.metric_names) text += "," + name;
     text += "\n";
     const auto stored = writer.stored_metrics();

@@ -4,7 +4,7 @@
 1. `pdfreduce simulate` writes a small series (256 x 256, 4 temperatures); a recipe with relative paths runs it;
 2. the result file has the NXazint1d layout with the pdf part, /entry/metrics (one [nFrames] dataset per
    column of the CSV table), the recipe echoed in /entry/reduction/input/recipe, temperatures of the input;
-3. the CSV table starts `frame,temperature_K`, has one row per frame, and its values equal /entry/metrics;
+3. the CSV table starts with a `# libpdf <version>` line, then `frame,temperature_K`, has one row per frame, and its values equal /entry/metrics;
 4. a second run resumes (nothing to do, exit 0, table unchanged); --overwrite redoes it;
 5. bad recipes: an unknown key (named, with the near one), a missing value, a value out of range, a mask of
    another shape, frames without temperatures with metrics against temperature: exit 1, a clear message,
@@ -102,7 +102,9 @@ class RunCli(unittest.TestCase):
         # The model's first S(q) peak is near 2.2-2.5 1/A for La-based glasses (docs/conventions.md).
         self.assertTrue(all(2.0 < v < 2.8 for v in q1), q1)
         with open(table, newline="") as f:
+            first = f.readline()
             rows = list(csv.reader(f))
+        self.assertTrue(first.startswith("# libpdf "), first)  # the version line, then the header
         self.assertEqual(rows[0][:2], ["frame", "temperature_K"])
         self.assertEqual(rows[0][2:], columns)
         self.assertEqual([r[0] for r in rows[1:]], ["0", "1", "2", "3"])

@@ -183,6 +183,7 @@ class RunOutputs(unittest.TestCase):
         self.assertFalse(xi["detected"])
         self.assertIn("point", xi["error"])
         with open(self.path("out", "run.csv")) as f:
+            self.assertTrue(f.readline().startswith("# libpdf "))  # the version line, then the header
             self.assertEqual(len(list(csv.DictReader(f))), 5)
         # Against the frame index: the table's 'frame' column is the abscissa.
         shutil.rmtree(self.path("out"))
