@@ -241,6 +241,7 @@ TEST(VanishingOutput, ResultReplacedMidRunLeavesTheNewFileAlone) {
   std::ofstream(path) << "someone else's file\n";
   const std::string e = error_of<IoError>([&] { w.append(2, intensity(2), sigma(2)); });
   EXPECT_THAT(e, HasSubstr("was replaced by another file while this run was writing it"));
+  EXPECT_THAT(e, HasSubstr("the moved file keeps the frames of its last complete flush"));
   std::ifstream in(path);
   std::string line;
   std::getline(in, line);

@@ -479,8 +479,11 @@ struct NexusResultWriter::Impl {
       } catch (const Error& e) {
         saved = "; saving the frames written so far failed: " + std::string(e.what());
       }
+    } else if (what == "deleted") {
+      saved = "; another file is at its path now, so the frames written so far were not copied back and are lost "
+              "with the deleted file";
     } else {
-      saved = "; the frames written so far are lost with it";
+      saved = "; the moved file keeps the frames of its last complete flush";
     }
     const std::string message = "HDF5 result file '" + path + "' was " + what + " while this run was writing it" +
                                 (source_index == kNoFrame ? std::string() : " (before frame " + std::to_string(source_index) + ")") + saved;
