@@ -2,12 +2,16 @@
 // the HDF5 filter plugin), metadata with units, TIFF series patterns and darks, frame ranges, growing files,
 // the real DESY Lambda series, storage inspection, and the bad-input errors. Expected values are the
 // arrays the tests wrote, or (Lambda) values measured with h5py and quoted beside them.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <hdf5.h>
+#include <sys/file.h>
 #include <tiffio.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -399,6 +403,41 @@ TEST(Follow, WaitsForFramesOfAGrowingHdf5Stack) {
   ASSERT_TRUE(got.has_value());
   EXPECT_TRUE(same(*got, frame(2)));
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
+}
+
+// What a writer in another process meets when it opens the file to add a frame while the follower is in
+// the middle of a look: HDF5 takes an exclusive flock without waiting, so any reader's shared lock makes it
+// fail. flock locks belong to an open file description, so a second open() in this process stands for the
+// other process.
+TEST(Follow, ReadsWithoutALockThatWouldKeepTheWriterOut) {
+  if (const char* env = std::getenv("HDF5_USE_FILE_LOCKING"); env && std::string(env) == "FALSE") {
+    GTEST_SKIP() << "HDF5_USE_FILE_LOCKING=FALSE: HDF5 takes no locks at all here";
+  }
+  const std::string path = tmp_dir() + "/locked.h5";
+  {
+    auto f = h5::File::create(path);
+    f.create_dataset("/entry/data/data", H5T_STD_U16LE, {1, 4, 4}, {});
+  }
+  const auto writer_can_lock = [&] {
+    const int fd = ::open(path.c_str(), O_RDWR);
+    EXPECT_GE(fd, 0);
+    const bool ok = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    ::close(fd);  // closing the descriptor releases its lock
+    return ok;
+  };
+  {
+    // An ordinary read-only open locks (so the check below is meaningful where flock works)...
+    const auto locked = h5::File::open(path);
+    EXPECT_FALSE(writer_can_lock());
+  }
+  {
+    // ...while under WithoutReadLocks (the follower's looks) it does not, and the guard ends with its scope.
+    const h5::File::WithoutReadLocks no_locks;
+    const auto unlocked = h5::File::open(path);
+    EXPECT_TRUE(writer_can_lock());
+  }
+  const auto locked_again = h5::File::open(path);
+  EXPECT_FALSE(writer_can_lock());
 }
 
 TEST(Follow, TruncatedTiffOfASeriesIsIncomplete) {

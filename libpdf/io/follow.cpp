@@ -6,6 +6,8 @@
 //    which would otherwise read as the fill value);
 //  - Eiger: the data file holding the frame exists and holds it;
 //  - TIFF series: the frame's file exists and decodes (a truncated file is still being copied).
+// The follower opens HDF5 files without HDF5's file lock (File::WithoutReadLocks): a reader's shared lock
+// makes a writer in another process fail at once when it opens the file to add the next frame.
 // HDF5 keeps one shared view of an open file, with its metadata cached: to see a file grow, every object
 // of it must be closed and the file opened again, which is why the follower drops its source before
 // every new look.
@@ -46,6 +48,9 @@ struct FrameFollower::Impl {
 
   // One look: frame k if it is complete now.
   std::optional<Image> try_read(std::size_t k) {
+    // No HDF5 read lock while looking: the writer (another process) must be able to open the file for
+    // writing at any moment, also while a look is under way.
+    const detail::h5::File::WithoutReadLocks no_locks;
     try {
       if (!source || k >= source->size()) {
         source.reset();  // close every HDF5 object first, or the reopened file shows the old extent
@@ -106,6 +111,7 @@ std::optional<Image> FrameFollower::read(std::size_t index) {
 }
 
 std::size_t FrameFollower::available() {
+  const detail::h5::File::WithoutReadLocks no_locks;
   try {
     impl_->source.reset();
     impl_->source = open_frames(impl_->path, impl_->options.open);

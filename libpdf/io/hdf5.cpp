@@ -879,7 +879,10 @@ Dataset Group::write_string_dataset(const std::string& rel_path, std::string_vie
 
 // ---------------------------------------------------------------------------------------------------
 namespace {
-Handle file_access_list(const std::string& ctx, bool write_through = false) {
+// Set by File::WithoutReadLocks on the calling thread.
+thread_local bool t_without_read_locks = false;
+
+Handle file_access_list(const std::string& ctx, bool write_through = false, bool lock = true) {
   Handle fapl(checked(H5Pcreate(H5P_FILE_ACCESS), ctx, "cannot create a file access property list"));
   if (write_through) {
     // No raw-data chunk cache (0 bytes: no chunk fits, so each one is written as soon as it is complete;
@@ -889,11 +892,16 @@ Handle file_access_list(const std::string& ctx, bool write_through = false) {
 #if H5_VERSION_GE(1, 10, 7)
   // Keep HDF5's file locking, but do not fail on file systems without lock support (NFS, Lustre, some
   // beamline storage): readers there would otherwise need HDF5_USE_FILE_LOCKING=FALSE.
-  checked(H5Pset_file_locking(fapl.id(), 1, 1), ctx, "cannot set the file locking mode");
+  checked(H5Pset_file_locking(fapl.id(), lock ? 1 : 0, 1), ctx, "cannot set the file locking mode");
+#else
+  (void)lock;
 #endif
   return fapl;
 }
 }  // namespace
+
+File::WithoutReadLocks::WithoutReadLocks() : previous_(t_without_read_locks) { t_without_read_locks = true; }
+File::WithoutReadLocks::~WithoutReadLocks() { t_without_read_locks = previous_; }
 
 File File::open(const std::string& path, Mode mode, bool write_through) {
   ApiGuard guard;
@@ -901,7 +909,7 @@ File File::open(const std::string& path, Mode mode, bool write_through) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw IoError(ctx + " does not exist");
   if (std::filesystem::is_directory(path, ec)) throw IoError(ctx + " is a directory, expected a file");
-  Handle fapl = file_access_list(ctx, write_through);
+  Handle fapl = file_access_list(ctx, write_through, !(mode == Mode::read_only && t_without_read_locks));
   Handle f(H5Fopen(path.c_str(), mode == Mode::read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl.id()));
   if (!f.valid()) {
     // Take the stack before H5Fis_hdf5 (an API call) replaces it.

@@ -299,6 +299,23 @@ class LIBPDF_API File : public Group {
   /// the dataset, instead of at a later flush or close (where HDF5 pushes past a failed raw-data flush
   /// and still writes the metadata that points to it).
   static File open(const std::string& path, Mode mode = Mode::read_only, bool write_through = false);
+
+  /// While an object of this class lives, read-only File::open calls on this thread take no HDF5 file lock.
+  /// HDF5 locks a file it opens for reading (shared) and fails at once, without waiting, to open it for
+  /// writing while another process holds such a lock; a reader following a series that acquisition software
+  /// is still writing (the software opening, extending and closing the file for each frame) must never make
+  /// that writer fail. The follower reads such files without a lock and checks every frame for completeness
+  /// itself (FrameFollower). Writers always lock.
+  class WithoutReadLocks {
+   public:
+    WithoutReadLocks();
+    ~WithoutReadLocks();
+    WithoutReadLocks(const WithoutReadLocks&) = delete;
+    WithoutReadLocks& operator=(const WithoutReadLocks&) = delete;
+
+   private:
+    bool previous_;
+  };
   /// Creates a file, replacing any existing one.
   static File create(const std::string& path);
   /// Flushes buffered data to disk. @throws IoError (with the system's reason, e.g. no space left).
