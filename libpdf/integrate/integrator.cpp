@@ -41,25 +41,20 @@ namespace {
 constexpr std::uint32_t kUnit = 65535;  // fixed-point weight of 1
 constexpr double kInvUnit = 1.0 / 65535.0;
 constexpr std::size_t kChunks = 16;     // fixed, so results are independent of the thread count
-constexpr std::size_t kLanes = 4;       // independent accumulator copies per chunk (see Impl::stride)
-constexpr std::size_t kPad = 4;         // spare bins after each lane: the branch-free kernel writes up to b0 + 3
-constexpr unsigned kMaxBinsPerPixel = 255;
+constexpr std::size_t kLanes = 1;       // independent accumulator copies per chunk (see Impl::arrays)
+constexpr std::size_t kLineBins = 4;    // bins per accumulator line (see Impl::arrays)
+constexpr std::size_t kPad = 4;         // spare weights after the stream: the kernels read 4 weights at a time
+constexpr unsigned kMaxBinsPerPixel = 4096;  // bins one pixel may reach (its count is kept in 32 bits)
 // pyFAI's upper bound of a default range: the largest position times (1 + float32 epsilon), so the
 // outermost pixel falls inside the last bin.
 constexpr double kEps32 = 1.0 + 1.1920928955078125e-07;
 
-inline std::size_t weights_of(Splitting s, unsigned cnt) {
-  switch (s) {
-    case Splitting::none: return 0;
-    case Splitting::bbox: return std::min(cnt, 3u);
-    case Splitting::full: return cnt;
-  }
-  return 0;
-}
-
-struct Invalid {
+// A pixel reaching more than 4 bins (a "wide" pixel): its bin count and, for full splitting, where its weights
+// beyond the first four are (Impl::extra).
+struct Wide {
   std::size_t pixel;
-  std::size_t woff;
+  std::uint32_t cnt;
+  std::size_t extra;
 };
 
 }  // namespace
@@ -70,34 +65,52 @@ struct Integrator::Impl {
   std::vector<double> radial, edges;
   double lo = 0, hi = 0, delta = 0;
   std::size_t nb = 0;
-  std::vector<std::uint32_t> hdr;
+  // Per pixel: its first bin (the line it adds to, Impl::arrays) with the top bit set for a pixel reaching more
+  // than 4 bins, or nb (a spare line nobody reads) for a pixel that never contributes; 16 bits when nb < 2^15,
+  // else 32 (exactly one of the two is filled).
+  std::vector<std::uint16_t> hdr16;
+  std::vector<std::uint32_t> hdr32;
+  // Splitting weights, 16-bit fixed point (unit 1/65535), four slots per pixel (bbox, full; none stores none):
+  // slot k is the weight of bin first + k (0 beyond the pixel's bins). A wide pixel keeps [first, interior, last,
+  // 0] (bbox) or its first four weights (full; the others in `extra`).
   std::vector<std::uint16_t> w;
+  std::vector<Wide> wide;                // wide pixels in pixel order
+  std::vector<std::uint16_t> extra;      // full splitting: weights 5.. of the wide pixels
   std::size_t nchunks = 0;
-  std::vector<std::size_t> chunk_woff;  // weight offset of each chunk's first pixel (+ end)
-  std::vector<std::size_t> chunk_blo, chunk_bhi;  // accumulator bins a chunk's kernel may write: [lo, hi)
+  std::vector<std::size_t> chunk_wide;  // index in `wide` of each chunk's first wide pixel (+ end)
+  std::vector<std::size_t> chunk_blo, chunk_bhi;  // accumulator lines a chunk's kernel may write: [lo, hi)
   std::vector<float> norm;              // folded normalisation per pixel (0 where the pixel never contributes)
   std::vector<float> dark, dark_var;
   std::vector<std::int64_t> static_count;  // Σ weight (fixed point) per bin
   std::vector<double> static_norm, static_c2n2;
   std::vector<double> static_dark, static_c2dvar;  // Σc·dark and Σc²·dark variance per bin (Poisson/none models)
-  bool simd = false;                               // AVX2+FMA kernels (checked at run time, x86-64 only)
+  enum class Simd { portable, avx2 };
+  Simd simd = Simd::portable;  // the kernel this machine runs (checked when the plan is built; x86-64 only)
   PlanStats stats;
 
+  // Accumulators of one call, 64-byte aligned so that an accumulator line is one cache line.
   struct Workspace {
-    std::vector<double> acc;  // [chunk][array][bin]
-    std::vector<std::vector<Invalid>> invalid;
+    std::unique_ptr<double[], void (*)(void*)> acc{nullptr, std::free};  // [chunk][lane][line][line_doubles]
+    std::vector<std::vector<std::size_t>> invalid;  // pixels found invalid in the frames, per chunk
   };
   mutable std::mutex pool_mutex;
   mutable std::vector<std::unique_ptr<Workspace>> pool;
 
-  // Accumulator layout per chunk: kLanes copies (pixel p uses lane p % kLanes), each of arrays() arrays of
-  // nb + kPad bins: [0] Σc·x, [1] Σc²·max(raw, 1) (Poisson) or Σc²s² (azimuthal), [2] Σc²·s·n (azimuthal).
-  // x is the raw value for the Poisson and no-error models (the dark is subtracted through its static sum
-  // Σc·dark) and raw − dark for the azimuthal one. Neighbouring pixels hit the same bins; separate lanes keep
-  // their read-add-write chains independent.
-  std::size_t arrays() const { return opt.error_model == ErrorModel::azimuthal ? 3 : 2; }
-  std::size_t array_doubles() const { return nb + kPad; }
-  std::size_t lane_doubles() const { return arrays() * array_doubles(); }
+  // Accumulator layout per chunk: kLanes copies (pixel p uses lane p % kLanes), each of nb lines. Line b holds
+  // what pixels whose first bin is b add to bins b .. b+3, as arrays() groups of kLineBins doubles:
+  // [Σc·x ×4 | Σc²·max(raw, 1) (Poisson) or Σc²s² (azimuthal) ×4 | Σc²·s·n (azimuthal) ×4]. A pixel reaching
+  // more bins also uses lines b+4, b+8, ... x is the raw value for the Poisson and no-error models (the dark is
+  // subtracted through its static sum Σc·dark) and raw − dark for the azimuthal one. Each pixel thus updates
+  // whole lines at their own addresses: a pixel that reaches bins a neighbour reached a moment before never
+  // reads a partly overlapping vector it has just stored (a store-forwarding stall that cost the earlier
+  // layout, one array per sum, most of its time), and with the Poisson model one 64-byte read-add-write does
+  // the pixel. The lanes keep neighbours with the same first bin independent. A chunk's bin b is then the sum
+  // over its lanes and over lines b−3 .. b (slot b − line), taken in that fixed order.
+  std::size_t arrays() const {
+    return opt.error_model == ErrorModel::azimuthal ? 3 : opt.error_model == ErrorModel::poisson ? 2 : 1;
+  }
+  std::size_t line_doubles() const { return kLineBins * arrays(); }
+  std::size_t lane_doubles() const { return (nb + 1) * line_doubles(); }  // + the spare line nb
   std::size_t chunk_doubles() const { return kLanes * lane_doubles(); }
 
   std::unique_ptr<Workspace> acquire() const {
@@ -110,7 +123,9 @@ struct Integrator::Impl {
       }
     }
     auto ws = std::make_unique<Workspace>();
-    ws->acc.resize(nchunks * chunk_doubles());
+    const std::size_t bytes = (nchunks * chunk_doubles() * sizeof(double) + 63) / 64 * 64;
+    ws->acc.reset(static_cast<double*>(std::aligned_alloc(64, bytes)));
+    if (!ws->acc) throw std::bad_alloc();
     ws->invalid.resize(nchunks);
     return ws;
   }
@@ -120,32 +135,43 @@ struct Integrator::Impl {
   }
 
   void build(const Geometry& g, const Corrections& corr);
+  std::uint32_t header(std::size_t p) const { return hdr16.empty() ? hdr32[p] : hdr16[p]; }
+  std::uint32_t wide_bit() const { return hdr16.empty() ? 0x80000000u : 0x8000u; }
+  // The wide-pixel record of pixel p (which must be wide).
+  const Wide& wide_of(std::size_t p) const {
+    return *std::lower_bound(wide.begin(), wide.end(), p, [](const Wide& a, std::size_t q) { return a.pixel < q; });
+  }
+  // Calls visit(bin, fixed-point weight) for each bin pixel p reaches with a non-zero weight; wd is its wide
+  // record when it is wide (nullptr: looked up).
   template <class Visit>
-  void for_each_weight(std::size_t p, std::size_t woff, Visit&& visit) const;
+  void for_each_weight(std::size_t p, const Wide* wd, Visit&& visit) const;
   Result1D run(const std::vector<ImageView>& frames, bool summed, const std::uint8_t* reject) const;
 };
 
 template <class Visit>
-void Integrator::Impl::for_each_weight(std::size_t p, std::size_t woff, Visit&& visit) const {
-  const std::uint32_t h = hdr[p];
-  const unsigned cnt = h >> 24;
-  const std::size_t b0 = h & 0xFFFFFFu;
-  switch (opt.splitting) {
-    case Splitting::none:
-      if (cnt) visit(b0, kUnit);
-      break;
-    case Splitting::bbox:
-      if (cnt == 1) {
-        visit(b0, w[woff]);
-      } else if (cnt >= 2) {
-        visit(b0, w[woff]);
-        for (unsigned k = 1; k + 1 < cnt; ++k) visit(b0 + k, w[woff + 1]);
-        visit(b0 + cnt - 1, w[woff + (cnt == 2 ? 1 : 2)]);
-      }
-      break;
-    case Splitting::full:
-      for (unsigned k = 0; k < cnt; ++k) visit(b0 + k, w[woff + k]);
-      break;
+void Integrator::Impl::for_each_weight(std::size_t p, const Wide* wd, Visit&& visit) const {
+  const std::uint32_t h = header(p);
+  if (h == nb) return;  // never contributes
+  const std::size_t b0 = h & ~wide_bit();
+  if (opt.splitting == Splitting::none) {
+    visit(b0, kUnit);
+    return;
+  }
+  const std::uint16_t* s = w.data() + 4 * p;
+  if (!(h & wide_bit())) {
+    for (unsigned k = 0; k < 4; ++k)
+      if (s[k]) visit(b0 + k, static_cast<std::uint32_t>(s[k]));
+    return;
+  }
+  if (!wd) wd = &wide_of(p);
+  const unsigned cnt = wd->cnt;
+  if (opt.splitting == Splitting::bbox) {
+    visit(b0, s[0]);
+    for (unsigned k = 1; k + 1 < cnt; ++k) visit(b0 + k, s[1]);
+    visit(b0 + cnt - 1, s[2]);
+  } else {
+    for (unsigned k = 0; k < 4; ++k) visit(b0 + k, s[k]);
+    for (unsigned k = 4; k < cnt; ++k) visit(b0 + k, extra[wd->extra + k - 4]);
   }
 }
 
@@ -285,6 +311,19 @@ void radial_row(const detail::LabAffine& lab, const detail::RadialCalc& rad, dou
 
 }  // namespace
 
+namespace {
+// The AVX2 kernel where the CPU has AVX2 and FMA, unless LIBPDF_NO_SIMD is set (to anything): then the portable
+// one, which the tests compare with it.
+Integrator::Impl::Simd choose_kernel() {
+  using Simd = Integrator::Impl::Simd;
+  if (std::getenv("LIBPDF_NO_SIMD") != nullptr) return Simd::portable;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Simd::avx2;
+#endif
+  return Simd::portable;
+}
+}  // namespace
+
 void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
   const auto t0 = std::chrono::steady_clock::now();
   opt.validate();
@@ -299,9 +338,8 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
   nchunks = std::min(kChunks, rows);
   const Splitting split = opt.splitting;
   const bool need_chi = opt.azimuth_range_deg.has_value() || split == Splitting::full;
-#if defined(__x86_64__) && defined(__GNUC__)
-  simd = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && std::getenv("LIBPDF_NO_SIMD") == nullptr;
-#endif
+  simd = choose_kernel();
+  const bool vec = simd != Simd::portable;  // AVX2 row functions of the plan build
   // χ in [0, 2π) when the azimuth range reaches beyond 180°, else (−π, π].
   const bool chi_positive = opt.azimuth_range_deg && opt.azimuth_range_deg->hi > 180.0;
   auto chi_conv = [&](double c) { return chi_positive && c < 0 ? c + 2 * M_PI : c; };
@@ -313,7 +351,7 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
 
   // Corner rows of radial value and χ; corner (i, j) is the lab point at pixel coordinates (i, j).
   auto corner_row = [&](std::size_t i, std::vector<double>& r, std::vector<double>& c) {
-    radial_row(lab, rad, static_cast<double>(i), 0.0, cols + 1, r.data(), simd);
+    radial_row(lab, rad, static_cast<double>(i), 0.0, cols + 1, r.data(), vec);
     if (need_chi)
       for (std::size_t j = 0; j <= cols; ++j) c[j] = detail::chi_of(lab.at(static_cast<double>(i), static_cast<double>(j)));
   };
@@ -349,7 +387,6 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
 
   // Pass 1: per-pixel geometry (centre position, box half-width, χ, folded normalisation) into temporary arrays,
   // and the radial extent of the statically valid pixels (pyFAI's default range).
-  hdr.assign(npix, 0);
   norm.assign(npix, 0.0f);
   std::unique_ptr<double[]> pos(new double[npix]);
   std::unique_ptr<float[]> half(new float[npix]);
@@ -364,8 +401,8 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
     if (split != Splitting::none) corner_row(rb, r0, c0);
     for (std::size_t i = rb; i < re; ++i) {
       if (split != Splitting::none) corner_row(i + 1, r1, c1);
-      radial_row(lab, rad, static_cast<double>(i) + 0.5, 0.5, cols, cpos.data(), simd);
-      norm_row(lab, normc, static_cast<double>(i) + 0.5, cols, cn.data(), simd);
+      radial_row(lab, rad, static_cast<double>(i) + 0.5, 0.5, cols, cpos.data(), vec);
+      norm_row(lab, normc, static_cast<double>(i) + 0.5, cols, cn.data(), vec);
       for (std::size_t j = 0; j < cols; ++j) {
         const std::size_t p = i * cols + j;
         if (!detail::statically_valid(corr, p)) continue;
@@ -421,7 +458,12 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
   for (std::size_t b = 0; b < nb; ++b) radial[b] = lo + delta * (static_cast<double>(b) + 0.5);
 
   // Pass 2: bins and weights per pixel from the stored geometry, per chunk; static sums per chunk.
-  std::vector<std::vector<std::uint16_t>> cw(nchunks);
+  hdr32.assign(npix, static_cast<std::uint32_t>(nb));  // nb: never contributes
+  hdr16.clear();
+  w.assign(split == Splitting::none ? 0 : 4 * npix + kPad, 0);  // the kernels read 4 slots with 8-byte loads
+  std::vector<std::vector<Wide>> cwide(nchunks);
+  std::vector<std::vector<std::uint16_t>> cextra(nchunks);
+  std::vector<std::size_t> centries(nchunks, 0), cvalid(nchunks, 0);
   std::vector<std::vector<std::int64_t>> ccount(nchunks);
   std::vector<std::vector<double>> cnorm(nchunks), cc2n2(nchunks), cdark(nchunks), cdvar(nchunks);
   std::vector<std::string> errors(nchunks);
@@ -444,7 +486,6 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
       c0.resize(cols + 1);
       c1.resize(cols + 1);
     }
-    auto& wv = cw[c];
     auto& scount = ccount[c];
     auto& snorm = cnorm[c];
     auto& sc2n2 = cc2n2[c];
@@ -454,7 +495,6 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
     if (static_dark_sums) cdark[c].assign(nb, 0.0);
     if (static_dvar_sums) cdvar[c].assign(nb, 0.0);
     const std::size_t rb = detail::chunk_row(c, nchunks, rows), re = detail::chunk_row(c + 1, nchunks, rows);
-    wv.reserve((re - rb) * cols * (split == Splitting::none ? 0 : 3));
     if (split == Splitting::full) corner_row(rb, r0, c0);
     double wt[kMaxBinsPerPixel];
     std::uint32_t q[kMaxBinsPerPixel];
@@ -496,7 +536,7 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
           const std::size_t ib = std::min(static_cast<std::size_t>((cb - lo) * inv_delta), nb - 1);
           if (ib - ia + 1 > kMaxBinsPerPixel) {
             errors[c] = "pixel (" + std::to_string(i) + ", " + std::to_string(j) + ") spans " +
-                        std::to_string(ib - ia + 1) + " bins, more than the 255 a plan allows: use fewer bins (npt)";
+                        std::to_string(ib - ia + 1) + " bins, more than the " + std::to_string(kMaxBinsPerPixel) + " a plan allows: use fewer bins (npt)";
             break;
           }
           first = ia;
@@ -541,20 +581,28 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
             quantize(wt, cnt, whole, q);
           }
         }
-        hdr[p] = static_cast<std::uint32_t>(first) | (cnt << 24);
-        // The branch-free kernels write bins first .. first + 3 whatever the count (adding zeros).
+        hdr32[p] = static_cast<std::uint32_t>(first) | (cnt > 4 ? 0x80000000u : 0u);
+        centries[c] += cnt;
+        cvalid[c] += 1;
+        // Accumulator lines the kernels write: first, first + 4, ... (Impl::arrays).
         blo = std::min(blo, first);
-        bhi = std::max(bhi, first + std::max(cnt, 4u));
+        bhi = std::max(bhi, first + ((cnt - 1) & ~(static_cast<unsigned>(kLineBins) - 1)) + 1);
         const double nf = static_cast<double>(norm[p]);  // the stored value, so static sums match what is removed
-        if (split == Splitting::bbox) {
-          wv.push_back(static_cast<std::uint16_t>(q[0]));
-          if (cnt == 2) wv.push_back(static_cast<std::uint16_t>(q[1]));
-          if (cnt >= 3) {
-            wv.push_back(static_cast<std::uint16_t>(q[1]));
-            wv.push_back(static_cast<std::uint16_t>(q[cnt - 1]));
+        if (split != Splitting::none) {
+          std::uint16_t* slot = w.data() + 4 * p;
+          if (cnt <= 4) {
+            for (unsigned k = 0; k < cnt; ++k) slot[k] = static_cast<std::uint16_t>(q[k]);
+          } else {
+            cwide[c].push_back({p, cnt, cextra[c].size()});
+            if (split == Splitting::bbox) {
+              slot[0] = static_cast<std::uint16_t>(q[0]);
+              slot[1] = static_cast<std::uint16_t>(q[1]);
+              slot[2] = static_cast<std::uint16_t>(q[cnt - 1]);
+            } else {
+              for (unsigned k = 0; k < 4; ++k) slot[k] = static_cast<std::uint16_t>(q[k]);
+              for (unsigned k = 4; k < cnt; ++k) cextra[c].push_back(static_cast<std::uint16_t>(q[k]));
+            }
           }
-        } else if (split == Splitting::full) {
-          for (unsigned k = 0; k < cnt; ++k) wv.push_back(static_cast<std::uint16_t>(q[k]));
         }
         for (unsigned k = 0; k < cnt; ++k) {
           const double cf = q[k] * kInvUnit;
@@ -572,16 +620,32 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
     }
     if (bhi > 0) {
       chunk_blo[c] = blo;
-      chunk_bhi[c] = std::min(bhi, array_doubles());
+      chunk_bhi[c] = bhi;
     }
   }
   for (const auto& e : errors)
     if (!e.empty()) throw InvalidArgument("cannot build the integration plan: " + e);
 
-  chunk_woff.assign(nchunks + 1, 0);
-  for (std::size_t c = 0; c < nchunks; ++c) chunk_woff[c + 1] = chunk_woff[c] + cw[c].size();
-  w.assign(chunk_woff[nchunks] + kPad, 0);  // the kernel may read up to 3 weights past a pixel's own
-  for (std::size_t c = 0; c < nchunks; ++c) std::copy(cw[c].begin(), cw[c].end(), w.begin() + static_cast<std::ptrdiff_t>(chunk_woff[c]));
+  chunk_wide.assign(nchunks + 1, 0);
+  wide.clear();
+  extra.clear();
+  for (std::size_t c = 0; c < nchunks; ++c) {
+    for (Wide wd : cwide[c]) {
+      wd.extra += extra.size();
+      wide.push_back(wd);
+    }
+    extra.insert(extra.end(), cextra[c].begin(), cextra[c].end());
+    chunk_wide[c + 1] = wide.size();
+  }
+  // Headers in 16 bits when every bin index and the spare line nb fit below the wide bit.
+  if (nb < 0x8000u) {
+    hdr16.resize(npix);
+    for (std::size_t k = 0; k < npix; ++k) {
+      const std::uint32_t h = hdr32[k];
+      hdr16[k] = static_cast<std::uint16_t>((h & 0x7FFFFFFFu) | (h & 0x80000000u ? 0x8000u : 0u));
+    }
+    std::vector<std::uint32_t>().swap(hdr32);
+  }
   static_count.assign(nb, 0);
   static_norm.assign(nb, 0.0);
   if (azim) static_c2n2.assign(nb, 0.0);
@@ -598,10 +662,9 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
   stats.pixels = npix;
   stats.valid_pixels = 0;
   stats.entries = 0;
-  for (std::size_t p = 0; p < npix; ++p) {
-    const unsigned cnt = hdr[p] >> 24;
-    stats.valid_pixels += cnt ? 1 : 0;
-    stats.entries += cnt;
+  for (std::size_t c = 0; c < nchunks; ++c) {
+    stats.valid_pixels += cvalid[c];
+    stats.entries += centries[c];
   }
   if (stats.valid_pixels == 0) {
     throw InvalidArgument("cannot build an integration plan: no pixel reaches the radial range [" + std::to_string(lo) +
@@ -610,8 +673,9 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
   }
   if (!corr.dark.empty()) dark = corr.dark;
   if (!corr.dark_variance.empty()) dark_var = corr.dark_variance;
-  stats.plan_bytes = hdr.size() * sizeof(std::uint32_t) + w.size() * sizeof(std::uint16_t) + norm.size() * sizeof(float) +
-                     nb * (sizeof(std::int64_t) + 2 * sizeof(double));
+  stats.plan_bytes = hdr16.size() * sizeof(std::uint16_t) + hdr32.size() * sizeof(std::uint32_t) +
+                     w.size() * sizeof(std::uint16_t) + wide.size() * sizeof(Wide) + extra.size() * sizeof(std::uint16_t) +
+                     norm.size() * sizeof(float) + nb * (sizeof(std::int64_t) + 2 * sizeof(double));
   stats.correction_bytes = (dark.size() + dark_var.size()) * sizeof(float);
   stats.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   detail::logger().debug("integration plan: {} x {} pixels, {} bins, {} entries, {:.2f} B/pixel, built in {:.3f} s", rows,
@@ -624,26 +688,22 @@ namespace {
 // The per-chunk kernel (portable version): accumulate the frame's valid pixels into the chunk's lanes.
 template <class T, Splitting S, ErrorModel E, bool HasDark>
 void accumulate(const Integrator::Impl& P, std::size_t c, const T* frame, const detail::Validity<T>& valid,
-                const std::uint8_t* reject, double* acc, std::vector<Invalid>& invalid) {
+                const std::uint8_t* reject, double* acc, std::vector<std::size_t>& invalid) {
   const std::size_t pb = detail::chunk_row(c, P.nchunks, P.rows) * P.cols;
   const std::size_t pe = detail::chunk_row(c + 1, P.nchunks, P.rows) * P.cols;
-  std::size_t woff = P.chunk_woff[c];
-  const std::uint32_t* hdr = P.hdr.data();
-  const std::uint16_t* w = P.w.data();
+  const Wide* wd = P.wide.data() + P.chunk_wide[c];
   const float* dark = HasDark ? P.dark.data() : nullptr;
   const float* norm = P.norm.data();
-  const std::size_t na = P.array_doubles();
-  const std::size_t ld = P.lane_doubles();
+  const std::size_t ld = P.line_doubles();
+  const std::size_t lane = P.lane_doubles();
+  const std::uint32_t wide_bit = P.wide_bit();
   for (std::size_t p = pb; p < pe; ++p) {
-    const std::uint32_t h = hdr[p];
-    const unsigned cnt = h >> 24;
-    if (cnt == 0) continue;
-    const std::size_t b0 = h & 0xFFFFFFu;
+    const std::uint32_t h = P.header(p);
+    if (h == P.nb) continue;
+    const Wide* mine = (h & wide_bit) ? wd++ : nullptr;
     const T raw = frame[p];
-    const std::size_t nw = S == Splitting::none ? 0 : S == Splitting::bbox ? (cnt < 3 ? cnt : 3) : cnt;
     if (!valid(raw) || (reject && reject[p])) {
-      invalid.push_back({p, woff});
-      woff += nw;
+      invalid.push_back(p);
       continue;
     }
     const double r = static_cast<double>(raw);
@@ -651,68 +711,30 @@ void accumulate(const Integrator::Impl& P, std::size_t c, const T* frame, const 
     const double v = E == ErrorModel::poisson ? std::max(r, 1.0) : x * x;
     double xn = 0;
     if constexpr (E == ErrorModel::azimuthal) xn = x * static_cast<double>(norm[p]);
-    double* a0 = acc + (p % kLanes) * ld;
-    double* a1 = a0 + na;
-    double* a2 = a1 + na;
-    auto add = [&](std::size_t b, double cf) {
-      a0[b] += cf * x;
-      if constexpr (E != ErrorModel::none) a1[b] += cf * cf * v;
-      if constexpr (E == ErrorModel::azimuthal) a2[b] += cf * cf * xn;
-    };
-    if constexpr (S == Splitting::none) {
-      add(b0, 1.0);
-    } else if constexpr (S == Splitting::bbox) {
-      // Pixels reach 1-4 bins in a pattern the branch predictor cannot learn; up to 4 bins are handled without
-      // branches (weights 0 beyond the pixel's bins, written into the spare bins or adding 0).
-      if (cnt <= 4) {
-        const double c0 = w[woff] * kInvUnit;
-        const double cm = w[woff + 1] * kInvUnit;
-        const double cl = w[woff + nw - 1] * kInvUnit;
-        add(b0, c0);
-        add(b0 + 1, 2 < cnt ? cm : (2 == cnt ? cl : 0.0));
-        add(b0 + 2, 3 < cnt ? cm : (3 == cnt ? cl : 0.0));
-        add(b0 + 3, 4 == cnt ? cl : 0.0);
-      } else {
-        add(b0, w[woff] * kInvUnit);
-        const double cm = w[woff + 1] * kInvUnit;
-        for (unsigned k = 1; k + 1 < cnt; ++k) add(b0 + k, cm);
-        add(b0 + cnt - 1, w[woff + 2] * kInvUnit);
-      }
-    } else {
-      if (cnt <= 4) {
-        add(b0, w[woff] * kInvUnit);
-        add(b0 + 1, 1 < cnt ? w[woff + 1] * kInvUnit : 0.0);
-        add(b0 + 2, 2 < cnt ? w[woff + 2] * kInvUnit : 0.0);
-        add(b0 + 3, 3 < cnt ? w[woff + 3] * kInvUnit : 0.0);
-      } else {
-        for (unsigned k = 0; k < cnt; ++k) add(b0 + k, w[woff + k] * kInvUnit);
-      }
-    }
-    woff += nw;
+    const std::size_t b0 = h & ~wide_bit;
+    double* const first = acc + (p % kLanes) * lane + b0 * ld;
+    // Bin b0 + k: line b0 + 4·⌊k/4⌋, slot k mod 4.
+    P.for_each_weight(p, mine, [&](std::size_t b, std::uint32_t wq) {
+      const std::size_t k = b - b0;
+      double* a = first + (k / kLineBins) * kLineBins * ld + k % kLineBins;
+      const double cf = wq * kInvUnit;
+      a[0] += cf * x;
+      if constexpr (E != ErrorModel::none) a[kLineBins] += cf * cf * v;
+      if constexpr (E == ErrorModel::azimuthal) a[2 * kLineBins] += cf * cf * xn;
+    });
   }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-// pshufb masks that turn a pixel's stored 16-bit weights into its 4 slot weights (as 32-bit lanes) for
-// bbox (first, interior..., last) and full (one weight per bin) splitting, by bin count; 0x80 clears a byte.
-#define Z 0x80
-alignas(16) constexpr std::uint8_t kBboxShuffle[5][16] = {
-    {Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z},
-    {0, 1, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z},
-    {0, 1, Z, Z, 2, 3, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z},
-    {0, 1, Z, Z, 2, 3, Z, Z, 4, 5, Z, Z, Z, Z, Z, Z},
-    {0, 1, Z, Z, 2, 3, Z, Z, 2, 3, Z, Z, 4, 5, Z, Z}};
-alignas(16) constexpr std::uint8_t kFullShuffle[5][16] = {
-    {Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z},
-    {0, 1, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z},
-    {0, 1, Z, Z, 2, 3, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z},
-    {0, 1, Z, Z, 2, 3, Z, Z, 4, 5, Z, Z, Z, Z, Z, Z},
-    {0, 1, Z, Z, 2, 3, Z, Z, 4, 5, Z, Z, 6, 7, Z, Z}};
-#undef Z
+constexpr double kInv2 = kInvUnit * kInvUnit;
+
+// The vector kernel (AVX2 + FMA, chosen at run time: the library itself is built for baseline x86-64).
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
 
 // Four frame values as doubles (exactly static_cast<double> of each).
 template <class T>
-__attribute__((target("avx2,fma"))) inline __m256d load4(const T* f) {
+inline __m256d load4(const T* f) {
   if constexpr (std::is_same_v<T, std::uint16_t>) {
     return _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(f))));
   } else if constexpr (std::is_same_v<T, std::int16_t>) {
@@ -730,109 +752,145 @@ __attribute__((target("avx2,fma"))) inline __m256d load4(const T* f) {
   }
 }
 
-// What the AVX2 kernel's per-pixel paths read.
-template <class T>
-struct Avx2Ctx {
+// What the vector kernels' per-pixel paths read; H is the plan's header type (16 or 32 bits).
+template <class T, class H>
+struct VecCtx {
   const T* frame;
-  const std::uint32_t* hdr;
+  const H* hdr;
   const std::uint16_t* w;
-  const std::uint8_t* reject;
-  const std::uint8_t (*shuffle)[16];
+  const std::uint16_t* extra;
+  const std::uint8_t* reject;  // nullptr: none
   double* lanes[kLanes];
-  std::size_t na;
+  std::uint32_t trash;  // header of a pixel that never contributes (= nb)
   detail::Validity<T> valid;
-  std::vector<Invalid>* invalid;
+  std::vector<std::size_t>* invalid;
 };
 
-constexpr double kInv2 = kInvUnit * kInvUnit;
+template <class H>
+constexpr std::uint32_t kWideBit = std::uint32_t{1} << (8 * sizeof(H) - 1);
 
-// A pixel reaching 0-4 bins (0: it adds zeros to bins 0-3) with a valid value, xs = x/65535 and
-// vs = max(x, 1)/65535²; returns the weight offset of the next pixel.
-template <Splitting S, ErrorModel E>
-__attribute__((target("avx2,fma"), always_inline)) inline std::size_t add_quad(double* lane, std::uint32_t h,
-                                                                               const std::uint16_t* w, std::size_t woff,
-                                                                               std::size_t na,
-                                                                               const std::uint8_t (*shuffle)[16],
-                                                                               const double* xs, const double* vs) {
-  const unsigned cnt = h >> 24;
-  const __m128i wr = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + woff));
-  const __m128i wi = _mm_shuffle_epi8(wr, _mm_load_si128(reinterpret_cast<const __m128i*>(shuffle[cnt])));
-  const __m256d q = _mm256_cvtepi32_pd(wi);
-  double* a0 = lane + (h & 0xFFFFFFu);
-  _mm256_storeu_pd(a0, _mm256_fmadd_pd(q, _mm256_broadcast_sd(xs), _mm256_loadu_pd(a0)));
-  if constexpr (E == ErrorModel::poisson) {
-    double* a1 = a0 + na;
-    _mm256_storeu_pd(a1, _mm256_fmadd_pd(_mm256_mul_pd(q, q), _mm256_broadcast_sd(vs), _mm256_loadu_pd(a1)));
+// Line width in doubles of the vector kernels (Poisson: Σc·x and Σc²·var; no error model: Σc·x).
+template <ErrorModel E>
+constexpr std::size_t kLine = E == ErrorModel::poisson ? 2 * kLineBins : kLineBins;
+
+// Pixel p's four weight slots as doubles (none: the whole pixel in its first bin).
+template <Splitting S>
+__attribute__((always_inline)) inline __m256d slots4(const std::uint16_t* w, std::size_t p) {
+  if constexpr (S == Splitting::none) {
+    (void)w, (void)p;
+    return _mm256_set_pd(0.0, 0.0, 0.0, static_cast<double>(kUnit));
+  } else {
+    return _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w + 4 * p))));
   }
-  return woff + (S == Splitting::bbox ? cnt - (cnt >> 2) : cnt);  // bbox: 1, 2, 3, 3 weights for 1-4 bins
 }
 
-// Any pixel, alone (the groups with an invalid value, a rejected pixel or a pixel reaching more than 4 bins);
-// returns the weight offset of the next pixel. The same arithmetic as the grouped path.
-template <class T, Splitting S, ErrorModel E, bool HasReject>
-__attribute__((target("avx2,fma"), noinline)) std::size_t add_single(const Avx2Ctx<T>& k, std::size_t p,
-                                                                     std::size_t woff) {
+// Adds q·xs and q²·vs to line a (one FMA per element), AVX2.
+template <ErrorModel E>
+__attribute__((always_inline)) inline void add_line_avx2(double* a, __m256d q, const double* xs, const double* vs) {
+  _mm256_store_pd(a, _mm256_fmadd_pd(q, _mm256_broadcast_sd(xs), _mm256_load_pd(a)));
+  if constexpr (E == ErrorModel::poisson) {
+    _mm256_store_pd(a + kLineBins,
+                    _mm256_fmadd_pd(_mm256_mul_pd(q, q), _mm256_broadcast_sd(vs), _mm256_load_pd(a + kLineBins)));
+  }
+}
+
+// Any pixel, alone (groups with an invalid value or a rejected pixel, wide pixels, the ends of a chunk). `wd` is
+// the chunk's cursor over its wide pixels, advanced past this pixel if it is wide. Per element the same FMA as
+// the grouped path, so a pixel adds the same numbers whichever path takes it.
+template <class T, class H, Splitting S, ErrorModel E>
+__attribute__((noinline)) void add_single(const VecCtx<T, H>& k, std::size_t p, const Wide*& wd) {
   const std::uint32_t h = k.hdr[p];
-  const unsigned cnt = h >> 24;
-  if (cnt == 0) return woff;
+  if (h == k.trash) return;
+  const bool is_wide = (h & kWideBit<H>) != 0;
+  const Wide* mine = is_wide ? wd++ : nullptr;
   const T raw = k.frame[p];
-  const std::size_t nw = S == Splitting::bbox ? (cnt < 3 ? cnt : 3) : cnt;
-  if (!k.valid(raw) || (HasReject && k.reject[p])) {
-    k.invalid->push_back({p, woff});
-    return woff + nw;
+  if (!k.valid(raw) || (k.reject && k.reject[p])) {
+    k.invalid->push_back(p);
+    return;
   }
   const double x = static_cast<double>(raw);
   const double xs = x * kInvUnit;
   const double vs = std::max(x, 1.0) * kInv2;
-  double* lane = k.lanes[p % kLanes];
-  if (cnt <= 4) return add_quad<S, E>(lane, h, k.w, woff, k.na, k.shuffle, &xs, &vs);
-  // Wide pixel.
-  double* a0 = lane + (h & 0xFFFFFFu);
-  double* a1 = a0 + k.na;
-  auto add = [&](std::size_t b, std::uint32_t wq) {
+  double* const first = k.lanes[p % kLanes] + static_cast<std::size_t>(h & ~kWideBit<H>) * kLine<E>;
+  if (!is_wide) return add_line_avx2<E>(first, slots4<S>(k.w, p), &xs, &vs);
+  // Bin k of a wide pixel: line first + 4·⌊k/4⌋, slot k mod 4.
+  auto add = [&](unsigned b, std::uint32_t wq) {
+    double* a = first + (b / kLineBins) * kLineBins * kLine<E> + b % kLineBins;
     const double q = static_cast<double>(wq);
-    a0[b] = __builtin_fma(q, xs, a0[b]);
-    if constexpr (E == ErrorModel::poisson) a1[b] = __builtin_fma(q * q, vs, a1[b]);
+    a[0] = __builtin_fma(q, xs, a[0]);
+    if constexpr (E == ErrorModel::poisson) a[kLineBins] = __builtin_fma(q * q, vs, a[kLineBins]);
   };
-  const std::uint16_t* w = k.w + woff;
+  const std::uint16_t* s = k.w + 4 * p;
+  const unsigned cnt = mine->cnt;
   if constexpr (S == Splitting::bbox) {
-    add(0, w[0]);
-    for (unsigned b = 1; b + 1 < cnt; ++b) add(b, w[1]);
-    add(cnt - 1, w[2]);
+    add(0, s[0]);
+    for (unsigned b = 1; b + 1 < cnt; ++b) add(b, s[1]);
+    add(cnt - 1, s[2]);
   } else {
-    for (unsigned b = 0; b < cnt; ++b) add(b, w[b]);
+    for (unsigned b = 0; b < 4; ++b) add(b, s[b]);
+    for (unsigned b = 4; b < cnt; ++b) add(b, k.extra[mine->extra + b - 4]);
   }
-  return woff + nw;
 }
 
-// The same kernel with AVX2. Pixels go in groups of four (one per lane, so a group needs no lane arithmetic):
-// one test per group on the values sends a group holding an invalid value or a rejected pixel to the per-pixel
-// path; in the others only a pixel reaching more than 4 bins branches. A pixel's (up to) 4 weights become one
-// vector by a byte shuffle chosen by its bin count, and its 4 bins of Σc·x and Σc²·var are each updated by one
-// 32-byte read-add-write. The scale 1/65535 is applied to the value, not to the weights: Σc·x = Σq·(x/65535),
-// Σc²·v = Σq²·(v/65535²), q² exact in double. Both paths use the same arithmetic, so a pixel's contribution
-// does not depend on its group.
-template <class T, Splitting S, ErrorModel E, bool HasReject, bool HasDummy>
-__attribute__((target("avx2,fma"))) void accumulate_avx2(const Integrator::Impl& P, std::size_t c, const T* frame,
-                                                          const detail::Validity<T>& validity,
-                                                          const std::uint8_t* reject, double* acc,
-                                                          std::vector<Invalid>& invalid) {
-  static_assert(S != Splitting::none && E != ErrorModel::azimuthal, "bbox/full with the Poisson or no error model");
-  static_assert(kLanes % 4 == 0, "a group of four pixels uses four lanes");
+// Which of four pixels must go alone: an invalid value (NaN/Inf, detector marker, dummy) or a rejected pixel
+// anywhere in the group (bit 4: all four), or a wide pixel (bits 0-3).
+template <class T, class H>
+__attribute__((always_inline)) inline unsigned group_check(const VecCtx<T, H>& k, std::size_t p, __m256d X,
+                                                           __m256d marker) {
+  int bad;
+  if constexpr (std::is_floating_point_v<T>) {
+    bad = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_sub_pd(X, X), _mm256_setzero_pd(), _CMP_NEQ_UQ));  // NaN, Inf
+  } else {
+    bad = _mm256_movemask_pd(_mm256_cmp_pd(X, marker, _CMP_EQ_OQ));
+  }
+  if (k.valid.use_dummy) {
+    bad |= !k.valid(k.frame[p]) | !k.valid(k.frame[p + 1]) | !k.valid(k.frame[p + 2]) | !k.valid(k.frame[p + 3]);
+  }
+  if (k.reject) {
+    std::uint32_t r;
+    std::memcpy(&r, k.reject + p, 4);
+    bad |= r != 0;
+  }
+  unsigned wide;
+  if constexpr (sizeof(H) == 2) {
+    std::uint64_t h4;
+    std::memcpy(&h4, k.hdr + p, 8);
+    h4 &= 0x8000800080008000ull;
+    wide = static_cast<unsigned>(((h4 >> 15) & 1) | ((h4 >> 30) & 2) | ((h4 >> 45) & 4) | ((h4 >> 60) & 8));
+  } else {
+    wide = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k.hdr + p)))));
+  }
+  return (bad ? 16u : 0u) | wide;
+}
+
+
+// The vector kernel of one chunk. Pixels go in groups of four: one test per group sends a group holding an invalid
+// value or a rejected pixel to the per-pixel path, and a wide pixel alone. Any other pixel adds its four slot
+// weights q (0 beyond its bins; 0 for a pixel that never contributes, whose line is the spare one) to its line
+// as q·x/65535 and q²·max(x, 1)/65535² (q² exact in double): two 32-byte read-add-writes of one 64-byte line,
+// with no branch and no decoding per pixel.
+template <class T, class H, Splitting S, ErrorModel E>
+void accumulate_vec(const Integrator::Impl& P, std::size_t c, const T* frame, const detail::Validity<T>& validity,
+                    const std::uint8_t* reject, double* acc, std::vector<std::size_t>& invalid) {
+  static_assert(E != ErrorModel::azimuthal, "the vector kernels serve the Poisson and no error models");
+  static_assert(4 % kLanes == 0, "a group of four pixels uses lanes 0..3 mod kLanes");
   const std::size_t pb = detail::chunk_row(c, P.nchunks, P.rows) * P.cols;
   const std::size_t pe = detail::chunk_row(c + 1, P.nchunks, P.rows) * P.cols;
   const std::size_t ld = P.lane_doubles();
-  Avx2Ctx<T> k{frame, P.hdr.data(), P.w.data(), reject, S == Splitting::bbox ? kBboxShuffle : kFullShuffle,
-               {}, P.array_doubles(), validity, &invalid};
+  const H* hdr;
+  if constexpr (sizeof(H) == 2) {
+    hdr = P.hdr16.data();
+  } else {
+    hdr = P.hdr32.data();
+  }
+  VecCtx<T, H> k{frame, hdr, P.w.data(), P.extra.data(), reject, {}, static_cast<std::uint32_t>(P.nb), validity,
+                 &invalid};
   for (std::size_t l = 0; l < kLanes; ++l) k.lanes[l] = acc + l * ld;
-  const std::uint32_t* hdr = k.hdr;
+  const Wide* wd = P.wide.data() + P.chunk_wide[c];
   const std::uint16_t* w = k.w;
-  const std::size_t na = k.na;
-  const auto* shuffle = k.shuffle;
-  std::size_t woff = P.chunk_woff[c];
+  double* const* lanes = k.lanes;
   std::size_t p = pb;
-  for (; p < pe && p % kLanes != 0; ++p) woff = add_single<T, S, E, HasReject>(k, p, woff);
-  const __m128i four = _mm_set1_epi32(4);
+  for (; p < pe && p % kLanes != 0; ++p) add_single<T, H, S, E>(k, p, wd);
   const __m256d inv = _mm256_set1_pd(kInvUnit), inv2 = _mm256_set1_pd(kInv2), one = _mm256_set1_pd(1.0);
   // Integer markers compared as doubles (exact); NaN never compares equal, so no marker = NaN.
   const __m256d marker = _mm256_set1_pd(std::is_integral_v<T> && validity.use_marker
@@ -841,63 +899,65 @@ __attribute__((target("avx2,fma"))) void accumulate_avx2(const Integrator::Impl&
   alignas(32) double xs[4], vs[4];
   for (; p + 4 <= pe; p += 4) {
     const __m256d X = load4(frame + p);
-    int bad;
-    if constexpr (std::is_floating_point_v<T>) {
-      bad = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_sub_pd(X, X), _mm256_setzero_pd(), _CMP_NEQ_UQ));  // NaN, Inf
-    } else {
-      bad = _mm256_movemask_pd(_mm256_cmp_pd(X, marker, _CMP_EQ_OQ));
-    }
-    if constexpr (HasDummy) {
-      bad |= !k.valid(frame[p]) | !k.valid(frame[p + 1]) | !k.valid(frame[p + 2]) | !k.valid(frame[p + 3]);
-    }
-    if constexpr (HasReject) {
-      std::uint32_t r;
-      std::memcpy(&r, reject + p, 4);
-      bad |= r != 0;
-    }
-    const __m128i H = _mm_loadu_si128(reinterpret_cast<const __m128i*>(hdr + p));
-    const int wide = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(_mm_srli_epi32(H, 24), four)));
-    if (__builtin_expect(bad | wide, 0)) {
-      for (std::size_t q = 0; q < 4; ++q) woff = add_single<T, S, E, HasReject>(k, p + q, woff);
+    const unsigned check = group_check(k, p, X, marker);
+    if (__builtin_expect(check & 16u, 0)) {  // an invalid or rejected value: every pixel alone
+      for (std::size_t i = 0; i < 4; ++i) add_single<T, H, S, E>(k, p + i, wd);
       continue;
     }
-    double* const* L = k.lanes + (p % kLanes);  // p % 4 == 0 here
-    double* const l0 = L[0];
-    double* const l1 = L[1];
-    double* const l2 = L[2];
-    double* const l3 = L[3];
     _mm256_store_pd(xs, _mm256_mul_pd(X, inv));
     _mm256_store_pd(vs, _mm256_mul_pd(_mm256_max_pd(X, one), inv2));
-    woff = add_quad<S, E>(l0, hdr[p], w, woff, na, shuffle, xs, vs);
-    woff = add_quad<S, E>(l1, hdr[p + 1], w, woff, na, shuffle, xs + 1, vs + 1);
-    woff = add_quad<S, E>(l2, hdr[p + 2], w, woff, na, shuffle, xs + 2, vs + 2);
-    woff = add_quad<S, E>(l3, hdr[p + 3], w, woff, na, shuffle, xs + 3, vs + 3);
+    auto add = [&](std::size_t i) {
+      add_line_avx2<E>(lanes[i % kLanes] + static_cast<std::size_t>(hdr[p + i]) * kLine<E>, slots4<S>(w, p + i),
+                       xs + i, vs + i);
+    };
+    if (__builtin_expect(check != 0, 0)) {  // a wide pixel: it alone
+      for (std::size_t i = 0; i < 4; ++i) {
+        if ((check >> i) & 1u) {
+          add_single<T, H, S, E>(k, p + i, wd);
+        } else {
+          add(i);
+        }
+      }
+      continue;
+    }
+    add(0);
+    add(1);
+    add(2);
+    add(3);
   }
-  for (; p < pe; ++p) woff = add_single<T, S, E, HasReject>(k, p, woff);
+  for (; p < pe; ++p) add_single<T, H, S, E>(k, p, wd);
 }
+
+#pragma GCC pop_options
 #endif
 
 template <class T>
 void dispatch_kernel(const Integrator::Impl& P, std::size_t c, const ImageView& f, const std::uint8_t* reject,
-                     double* acc, std::vector<Invalid>& invalid) {
+                     double* acc, std::vector<std::size_t>& invalid) {
   const T* frame = f.as<T>();
   const detail::Validity<T> valid(P.opt);
   const Splitting sp = P.opt.splitting;
   const ErrorModel em = P.opt.error_model;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (P.simd && sp != Splitting::none && em != ErrorModel::azimuthal) {
-    auto run = [&](auto rtag, auto dtag) {
-      constexpr bool R = decltype(rtag)::value, D = decltype(dtag)::value;
-      if (sp == Splitting::bbox && em == ErrorModel::poisson)
-        return accumulate_avx2<T, Splitting::bbox, ErrorModel::poisson, R, D>(P, c, frame, valid, reject, acc, invalid);
-      if (sp == Splitting::bbox && em == ErrorModel::none)
-        return accumulate_avx2<T, Splitting::bbox, ErrorModel::none, R, D>(P, c, frame, valid, reject, acc, invalid);
-      if (sp == Splitting::full && em == ErrorModel::poisson)
-        return accumulate_avx2<T, Splitting::full, ErrorModel::poisson, R, D>(P, c, frame, valid, reject, acc, invalid);
-      return accumulate_avx2<T, Splitting::full, ErrorModel::none, R, D>(P, c, frame, valid, reject, acc, invalid);
+  if (P.simd != Integrator::Impl::Simd::portable && em != ErrorModel::azimuthal) {
+    const bool small = !P.hdr16.empty();
+    auto go = [&](auto stag, auto etag) {
+      constexpr Splitting S = decltype(stag)::value;
+      constexpr ErrorModel E = decltype(etag)::value;
+      using H16 = std::uint16_t;
+      using H32 = std::uint32_t;
+      if (small) return accumulate_vec<T, H16, S, E>(P, c, frame, valid, reject, acc, invalid);
+      return accumulate_vec<T, H32, S, E>(P, c, frame, valid, reject, acc, invalid);
     };
-    if (valid.use_dummy) return reject ? run(std::true_type{}, std::true_type{}) : run(std::false_type{}, std::true_type{});
-    return reject ? run(std::true_type{}, std::false_type{}) : run(std::false_type{}, std::false_type{});
+    using poisson = std::integral_constant<ErrorModel, ErrorModel::poisson>;
+    using plain = std::integral_constant<ErrorModel, ErrorModel::none>;
+    using none = std::integral_constant<Splitting, Splitting::none>;
+    using bbox = std::integral_constant<Splitting, Splitting::bbox>;
+    using full = std::integral_constant<Splitting, Splitting::full>;
+    const bool pois = em == ErrorModel::poisson;
+    if (sp == Splitting::bbox) return pois ? go(bbox{}, poisson{}) : go(bbox{}, plain{});
+    if (sp == Splitting::full) return pois ? go(full{}, poisson{}) : go(full{}, plain{});
+    return pois ? go(none{}, poisson{}) : go(none{}, plain{});
   }
 #endif
   // The dark enters the kernel only for the azimuthal model; the others subtract its static sum Σc·dark.
@@ -935,14 +995,18 @@ Result1D Integrator::Impl::run(const std::vector<ImageView>& frames, bool summed
   for (const auto& f : frames) check_frame(f, rows, cols);
   auto ws = acquire();
   const std::size_t cd = chunk_doubles();
-  const std::size_t na = array_doubles();
+  const std::size_t ld = line_doubles();
+  const std::size_t lane = lane_doubles();
   const int nt = detail::thread_count(opt.threads);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
   for (std::size_t c = 0; c < nchunks; ++c) {
-    double* acc = ws->acc.data() + c * cd;
-    // Only the bins this chunk's pixels reach are cleared, folded and summed (the others stay 0).
-    const std::size_t blo = chunk_blo[c], bhi = chunk_bhi[c];
-    for (std::size_t a = 0; a < kLanes * arrays(); ++a) std::fill(acc + a * na + blo, acc + a * na + bhi, 0.0);
+    double* acc = ws->acc.get() + c * cd;
+    // Only the lines this chunk's pixels reach are cleared, folded and summed.
+    const std::size_t from = chunk_blo[c] * ld, to = chunk_bhi[c] * ld;
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      std::fill(acc + l * lane + from, acc + l * lane + to, 0.0);
+      std::fill(acc + l * lane + nb * ld, acc + (l + 1) * lane, 0.0);  // the spare line (pixels that never add)
+    }
     ws->invalid[c].clear();
     for (const auto& f : frames) {
       switch (f.type) {
@@ -956,11 +1020,8 @@ Result1D Integrator::Impl::run(const std::vector<ImageView>& frames, bool summed
     }
     // Fold the lanes into lane 0, in lane order.
     for (std::size_t l = 1; l < kLanes; ++l) {
-      for (std::size_t a = 0; a < arrays(); ++a) {
-        double* dst = acc + a * na;
-        const double* src = acc + l * lane_doubles() + a * na;
-        for (std::size_t k = blo; k < bhi; ++k) dst[k] += src[k];
-      }
+      const double* src = acc + l * lane;
+      for (std::size_t k = from; k < to; ++k) acc[k] += src[k];
     }
   }
   Result1D r;
@@ -974,16 +1035,21 @@ Result1D Integrator::Impl::run(const std::vector<ImageView>& frames, bool summed
   r.sum_signal.assign(nb, 0.0);
   r.sum_variance.assign(nb, 0.0);
   const bool azim = opt.error_model == ErrorModel::azimuthal;
+  const bool poisson = opt.error_model == ErrorModel::poisson;
   std::vector<double> s2(azim ? nb : 0), snv(azim ? nb : 0);
+  // Bin b of a chunk: slot b − line of lines b−3 .. b, in chunk order and line order.
   for (std::size_t c = 0; c < nchunks; ++c) {
-    const double* acc = ws->acc.data() + c * cd;
-    const std::size_t blo = chunk_blo[c], bhi = std::min(chunk_bhi[c], nb);
-    for (std::size_t b = blo; b < bhi; ++b) r.sum_signal[b] += acc[b];
-    if (azim) {
-      for (std::size_t b = blo; b < bhi; ++b) s2[b] += acc[na + b];
-      for (std::size_t b = blo; b < bhi; ++b) snv[b] += acc[2 * na + b];
-    } else if (opt.error_model == ErrorModel::poisson) {
-      for (std::size_t b = blo; b < bhi; ++b) r.sum_variance[b] += acc[na + b];
+    const double* acc = ws->acc.get() + c * cd;
+    for (std::size_t line = chunk_blo[c]; line < chunk_bhi[c]; ++line) {
+      const double* a = acc + line * ld;
+      const std::size_t n = std::min(kLineBins, nb - line);
+      for (std::size_t k = 0; k < n; ++k) r.sum_signal[line + k] += a[k];
+      if (poisson) {
+        for (std::size_t k = 0; k < n; ++k) r.sum_variance[line + k] += a[kLineBins + k];
+      } else if (azim) {
+        for (std::size_t k = 0; k < n; ++k) s2[line + k] += a[kLineBins + k];
+        for (std::size_t k = 0; k < n; ++k) snv[line + k] += a[2 * kLineBins + k];
+      }
     }
   }
   // Remove the static contributions of pixels found invalid in these frames, in chunk order.
@@ -999,11 +1065,11 @@ Result1D Integrator::Impl::run(const std::vector<ImageView>& frames, bool summed
     if (!static_c2dvar.empty()) r.sum_variance[b] += nf * static_c2dvar[b];
   }
   for (std::size_t c = 0; c < nchunks; ++c) {
-    for (const Invalid& iv : ws->invalid[c]) {
-      const double n = static_cast<double>(norm[iv.pixel]);
-      const double d = static_dark.empty() ? 0.0 : static_cast<double>(dark[iv.pixel]);
-      const double dv = static_c2dvar.empty() ? 0.0 : static_cast<double>(dark_var[iv.pixel]);
-      for_each_weight(iv.pixel, iv.woff, [&](std::size_t b, std::uint32_t wq) {
+    for (const std::size_t px : ws->invalid[c]) {
+      const double n = static_cast<double>(norm[px]);
+      const double d = static_dark.empty() ? 0.0 : static_cast<double>(dark[px]);
+      const double dv = static_c2dvar.empty() ? 0.0 : static_cast<double>(dark_var[px]);
+      for_each_weight(px, nullptr, [&](std::size_t b, std::uint32_t wq) {
         const double cf = wq * kInvUnit;
         cnt[b] -= wq;
         r.sum_normalization[b] -= cf * n;
@@ -1065,19 +1131,19 @@ void clip_values(const Integrator::Impl& P, const ImageView& f, std::vector<floa
   for (std::size_t c = 0; c < P.nchunks; ++c) {
     const std::size_t pb = detail::chunk_row(c, P.nchunks, P.rows) * P.cols;
     const std::size_t pe = detail::chunk_row(c + 1, P.nchunks, P.rows) * P.cols;
-    std::size_t woff = P.chunk_woff[c];
+    const Wide* wd = P.wide.data() + P.chunk_wide[c];
     for (std::size_t p = pb; p < pe; ++p) {
-      const unsigned cnt = P.hdr[p] >> 24;
-      if (cnt == 0) continue;
+      const std::uint32_t h = P.header(p);
+      if (h == P.nb) continue;
+      const Wide* mine = (h & P.wide_bit()) ? wd++ : nullptr;
       std::size_t best = 0;
       std::uint32_t best_w = 0;
-      P.for_each_weight(p, woff, [&](std::size_t b, std::uint32_t wq) {
+      P.for_each_weight(p, mine, [&](std::size_t b, std::uint32_t wq) {
         if (wq > best_w) {
           best_w = wq;
           best = b;
         }
       });
-      woff += weights_of(P.opt.splitting, cnt);
       if (!valid(frame[p]) || best_w == 0) continue;
       const double s = static_cast<double>(frame[p]) - (P.dark.empty() ? 0.0 : static_cast<double>(P.dark[p]));
       x[p] = static_cast<float>(s / static_cast<double>(P.norm[p]));
@@ -1155,14 +1221,8 @@ std::vector<std::pair<std::size_t, double>> Integrator::pixel_weights(std::size_
     throw InvalidArgument("pixel_weights: pixel (" + std::to_string(row) + ", " + std::to_string(col) +
                           ") is outside the " + std::to_string(P.rows) + " x " + std::to_string(P.cols) + " detector");
   }
-  std::size_t c = 0;
-  while (c + 1 < P.nchunks && detail::chunk_row(c + 1, P.nchunks, P.rows) <= row) ++c;
-  std::size_t woff = P.chunk_woff[c];
-  const std::size_t p = row * P.cols + col;
-  for (std::size_t k = detail::chunk_row(c, P.nchunks, P.rows) * P.cols; k < p; ++k)
-    woff += weights_of(P.opt.splitting, P.hdr[k] >> 24);
   std::vector<std::pair<std::size_t, double>> out;
-  P.for_each_weight(p, woff, [&](std::size_t b, std::uint32_t wq) { out.emplace_back(b, wq * kInvUnit); });
+  P.for_each_weight(row * P.cols + col, nullptr, [&](std::size_t b, std::uint32_t wq) { out.emplace_back(b, wq * kInvUnit); });
   return out;
 }
 
