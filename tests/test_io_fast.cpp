@@ -188,6 +188,58 @@ TEST(DirectChunkRead, EveryFilterAndTypeMatchesH5Dread) {
   }
 }
 
+// read_into gives read()'s frame and, once the buffer has the frame's type and shape, fills it in place (no
+// allocation per frame): through direct chunk reads, through H5Dread, and through a frame selection.
+TEST(DirectChunkRead, ReadIntoReusesTheBuffer) {
+  const std::string dir = tmp_dir();
+  DirectReads restore;
+  for (const Variant& v : {kVariants[1], kVariants[4]}) {
+    const std::string path =
+        write_series(dir, std::string("into_") + v.name, libpdf::PixelType::u16, 67, 93, {1, 67, 93}, v, 3);
+    const std::shared_ptr<const libpdf::FrameSource> src = libpdf::open_frames(path);
+    const auto every_other = libpdf::select_frames(src, libpdf::FrameRange{0, 3, 2});
+    for (const bool direct : {true, false}) {
+      chunk::set_direct_reads(direct);
+      libpdf::Image buf;
+      src->read_into(0, buf);
+      const void* memory = buf.data();
+      for (std::size_t k = 0; k < src->size(); ++k) {
+        src->read_into(k, buf);
+        const libpdf::Image ref = src->read(k);
+        EXPECT_EQ(buf.data(), memory) << v.name << " frame " << k;
+        ASSERT_EQ(buf.size(), ref.size());
+        EXPECT_EQ(std::memcmp(buf.data(), ref.data(), ref.size() * 2), 0) << v.name << " frame " << k;
+      }
+      every_other->read_into(1, buf);  // source frame 2
+      EXPECT_EQ(buf.data(), memory);
+      const libpdf::Image two = src->read(2);
+      EXPECT_EQ(std::memcmp(buf.data(), two.data(), two.size() * 2), 0);
+      // A buffer of another shape or type is replaced, not overrun.
+      libpdf::Image other(libpdf::PixelType::f64, 3, 3);
+      src->read_into(1, other);
+      EXPECT_EQ(other.type(), libpdf::PixelType::u16);
+      EXPECT_EQ(other.rows(), 67u);
+      EXPECT_EQ(other.cols(), 93u);
+    }
+  }
+}
+
+// The encoders the result writer compresses its own rows with undo exactly as the decoders (and HDF5) read.
+TEST(ChunkCodec, ShuffleAndDeflateRoundTrip) {
+  std::vector<std::uint8_t> raw(8 * 1001 + 3);
+  for (std::size_t k = 0; k < raw.size(); ++k) raw[k] = static_cast<std::uint8_t>((k * 2654435761u) >> 13);
+  std::vector<std::uint8_t> sh(raw.size()), back(raw.size()), packed, out(raw.size());
+  chunk::shuffle(raw.data(), sh.data(), raw.size(), 8);
+  EXPECT_EQ(sh[1], raw[8]);  // byte 0 of element 1 follows byte 0 of element 0
+  chunk::unshuffle(sh.data(), back.data(), raw.size(), 8);
+  EXPECT_EQ(back, raw);
+  for (const int level : {0, 1, 4, 9}) {
+    chunk::deflate_zlib(sh.data(), sh.size(), level, packed);
+    chunk::inflate_zlib(packed.data(), packed.size(), out.data(), out.size());
+    EXPECT_EQ(out, sh) << "level " << level;
+  }
+}
+
 TEST(DirectChunkRead, LargeFramesMatchH5Dread) {
   // A 512 x 512 uint16 frame: several bitshuffle blocks (4096 elements each) and a long deflate stream.
   const std::string dir = tmp_dir();

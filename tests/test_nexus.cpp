@@ -141,6 +141,35 @@ TEST(NexusResult, RoundTripIsBitExact) {
   EXPECT_NE(r.version.find("libpdf"), std::string::npos);
 }
 
+// The writer shuffles and deflates each row itself and stores it as the row's chunk: the datasets still carry
+// HDF5's shuffle + deflate pipeline, and HDF5's own filters (H5Dread) give back the written bits.
+TEST(NexusResult, SelfCompressedRowsReadThroughHdf5Filters) {
+  const std::string path = tmp_dir() + "/packed.h5";
+  const std::size_t nq = 300;
+  {
+    libpdf::NexusResultWriter w(path, make_info(nq));
+    for (std::size_t k = 0; k < 3; ++k) w.append(k, values(nq, k), values(nq, k + 7, 1e-2), 300.0 + k);
+  }
+  const auto f = h5::File::open(path);
+  const auto d = f.open_dataset("/entry/integrated/I");
+  const auto filters = d.filters();
+  ASSERT_EQ(filters.size(), 2u);
+  EXPECT_EQ(filters[0].id, H5Z_FILTER_SHUFFLE);
+  EXPECT_EQ(filters[1].id, H5Z_FILTER_DEFLATE);
+  EXPECT_EQ(d.chunk_shape(), (std::vector<std::size_t>{1, nq}));
+  const std::vector<double> all = d.read_doubles();  // H5Dread: HDF5's deflate and shuffle filters
+  for (std::size_t k = 0; k < 3; ++k) {
+    const std::vector<double> row(all.begin() + static_cast<long>(k * nq), all.begin() + static_cast<long>((k + 1) * nq));
+    EXPECT_TRUE(same_bits(row, values(nq, k))) << "frame " << k;
+  }
+  // Compressed: smaller on disk than the 3 rows of doubles.
+  std::vector<std::uint8_t> raw;
+  unsigned mask = 1;
+  ASSERT_TRUE(d.read_raw_chunk({0, 0}, raw, mask));
+  EXPECT_EQ(mask, 0u);
+  EXPECT_LT(raw.size(), nq * sizeof(double));
+}
+
 TEST(NexusResult, PdfPartRoundTrips) {
   const std::string path = tmp_dir() + "/pdf.nxs";
   {

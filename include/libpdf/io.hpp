@@ -31,6 +31,11 @@ class LIBPDF_API FrameSource {
   virtual PixelType type() const = 0;
   /// Reads frame @p index (0-based). @throws InvalidArgument if out of range, IoError on read failure.
   virtual Image read(std::size_t index) const = 0;
+  /// Reads frame @p index into @p out, reusing its memory when it already has the frame's type and shape (a
+  /// series reader recycling a few frame buffers then allocates, and page-faults, nothing per frame). The
+  /// same values as read(); sources that cannot read in place assign read()'s result. Same exceptions as
+  /// read(); @p out is unspecified after one.
+  virtual void read_into(std::size_t index, Image& out) const { out = read(index); }
   /// Human-readable description (file, dataset), for headers and messages.
   virtual std::string describe() const = 0;
 };

@@ -132,6 +132,47 @@ void unshuffle(const std::uint8_t* in, std::uint8_t* out, std::size_t bytes, std
   std::memcpy(out + n * elem_size, in + n * elem_size, bytes - n * elem_size);
 }
 
+void shuffle(const std::uint8_t* in, std::uint8_t* out, std::size_t bytes, std::size_t elem_size) {
+  if (elem_size <= 1) {
+    std::memcpy(out, in, bytes);
+    return;
+  }
+  const std::size_t n = bytes / elem_size;
+  for (std::size_t b = 0; b < elem_size; ++b) {
+    std::uint8_t* plane = out + b * n;
+    for (std::size_t i = 0; i < n; ++i) plane[i] = in[i * elem_size + b];
+  }
+  std::memcpy(out + n * elem_size, in + n * elem_size, bytes - n * elem_size);
+}
+
+void deflate_zlib(const std::uint8_t* in, std::size_t bytes, int level, std::vector<std::uint8_t>& out) {
+  level = std::clamp(level, 0, 9);
+#if LIBPDF_HAVE_LIBDEFLATE
+  // One compressor per thread and level (allocating one costs more than compressing a row).
+  struct Holder {
+    libdeflate_compressor* c[10] = {};
+    ~Holder() {
+      for (auto* p : c) libdeflate_free_compressor(p);
+    }
+  };
+  thread_local Holder holder;
+  libdeflate_compressor*& c = holder.c[level];
+  if (!c) c = libdeflate_alloc_compressor(level);
+  if (!c) throw DecodeError("cannot allocate a deflate compressor (level " + std::to_string(level) + ")");
+  out.resize(libdeflate_zlib_compress_bound(c, bytes));
+  const std::size_t got = libdeflate_zlib_compress(c, in, bytes, out.data(), out.size());
+  if (got == 0) throw DecodeError("deflate of " + std::to_string(bytes) + " bytes did not fit its bound");
+  out.resize(got);
+#else
+  uLongf got = compressBound(static_cast<uLong>(bytes));
+  out.resize(got);
+  if (compress2(out.data(), &got, in, static_cast<uLong>(bytes), level) != Z_OK) {
+    throw DecodeError("zlib could not compress " + std::to_string(bytes) + " bytes");
+  }
+  out.resize(got);
+#endif
+}
+
 void lz4_block(const std::uint8_t* in, std::size_t in_bytes, std::uint8_t* out, std::size_t out_bytes) {
   std::size_t ip = 0, op = 0;
   // A length nibble of 15 continues in the following bytes (each adds up to 255; a byte < 255 ends it).

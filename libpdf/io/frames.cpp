@@ -159,14 +159,17 @@ class Hdf5FrameSource final : public FrameSource {
   std::size_t cols() const override { return cols_; }
   PixelType type() const override { return type_; }
   Image read(std::size_t index) const override {
+    Image img;
+    read_into(index, img);
+    return img;
+  }
+  void read_into(std::size_t index, Image& out) const override {
     if (index >= frames_) {
       throw InvalidArgument("frame " + std::to_string(index) + " of " + ds_.where() + " is out of range: it holds " +
                             std::to_string(frames_) + " frame(s)");
     }
-    if (direct_ && chunk::direct_reads()) {
-      if (std::optional<Image> img = read_direct(index)) return std::move(*img);
-    }
-    return ds_.read_frame(index);
+    if (direct_ && chunk::direct_reads() && read_direct(index, out)) return;
+    ds_.read_frame_into(index, out);
   }
   std::string describe() const override {
     return "HDF5 '" + ds_.file_path() + "' dataset '" + ds_.path() + "' (" + std::to_string(frames_) +
@@ -195,8 +198,9 @@ class Hdf5FrameSource final : public FrameSource {
     direct_ = chunk_rows_ > 0 && chunk_cols_ > 0;
   }
 
-  // The frame from its raw chunks; nullopt when a chunk is not allocated (H5Dread supplies the fill value).
-  std::optional<Image> read_direct(std::size_t index) const {
+  // The frame from its raw chunks into img (reused when its type and shape match); false when a chunk is not
+  // allocated (H5Dread supplies the fill value).
+  bool read_direct(std::size_t index, Image& img) const {
     const std::size_t nr = (rows_ + chunk_rows_ - 1) / chunk_rows_, nc = (cols_ + chunk_cols_ - 1) / chunk_cols_;
     struct Raw {
       std::vector<std::uint8_t> bytes;
@@ -210,11 +214,11 @@ class Hdf5FrameSource final : public FrameSource {
           std::vector<std::size_t> offset{i * chunk_rows_, j * chunk_cols_};
           if (ds_.rank() == 3) offset.insert(offset.begin(), index);
           Raw& r = raws[i * nc + j];
-          if (!ds_.read_raw_chunk(offset, r.bytes, r.mask)) return std::nullopt;
+          if (!ds_.read_raw_chunk(offset, r.bytes, r.mask)) return false;
         }
       }
     }
-    Image img(type_, rows_, cols_);
+    if (img.type() != type_ || img.rows() != rows_ || img.cols() != cols_) img = Image(type_, rows_, cols_);
     auto* dst = static_cast<std::uint8_t*>(img.data());
     const std::size_t chunk_bytes = chunk_rows_ * chunk_cols_ * elem_;
     const bool whole = nr * nc == 1 && chunk_rows_ == rows_ && chunk_cols_ == cols_;
@@ -247,7 +251,7 @@ class Hdf5FrameSource final : public FrameSource {
                     " does not decode (" + errors[k] + "); expected " + std::to_string(chunk_bytes) +
                     " bytes after the filters " + filter_names());
     }
-    return img;
+    return true;
   }
 
   std::string filter_names() const {
@@ -347,6 +351,13 @@ class SelectedFrames final : public FrameSource {
                             std::to_string(indices_.size()) + " frames");
     }
     return source_->read(indices_[index]);
+  }
+  void read_into(std::size_t index, Image& out) const override {
+    if (index >= indices_.size()) {
+      throw InvalidArgument("frame " + std::to_string(index) + " of " + describe() + " is out of range: it has " +
+                            std::to_string(indices_.size()) + " frames");
+    }
+    source_->read_into(indices_[index], out);
   }
   std::string describe() const override { return source_->describe() + ", frames " + range_; }
 

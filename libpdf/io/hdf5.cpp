@@ -555,6 +555,12 @@ void Dataset::read_slab(const std::vector<std::size_t>& offsets, const std::vect
 }
 
 Image Dataset::read_frame(std::size_t index) const {
+  Image img;
+  read_frame_into(index, img);
+  return img;
+}
+
+void Dataset::read_frame_into(std::size_t index, Image& img) const {
   ApiGuard guard;
   const std::vector<std::size_t> dims = shape();
   if (dims.size() != 2 && dims.size() != 3) {
@@ -569,7 +575,7 @@ Image Dataset::read_frame(std::size_t index) const {
   const PixelType type = pixel_type();
   const std::size_t rows = dims[dims.size() - 2];
   const std::size_t cols = dims[dims.size() - 1];
-  Image img(type, rows, cols);
+  if (img.type() != type || img.rows() != rows || img.cols() != cols) img = Image(type, rows, cols);
   std::vector<std::size_t> offsets(dims.size(), 0);
   std::vector<std::size_t> counts = dims;
   if (dims.size() == 3) {
@@ -577,7 +583,6 @@ Image Dataset::read_frame(std::size_t index) const {
     counts[0] = 1;
   }
   read_slab(offsets, counts, native_type(type), img.data(), "frame " + std::to_string(index));
-  return img;
 }
 
 std::vector<double> Dataset::read_doubles(const std::vector<std::size_t>& offsets,
@@ -1057,6 +1062,20 @@ bool Dataset::stored_as_native_pixels() const {
   // H5Tequal compares class, size, order, sign and padding: equal to the native type means the stored bytes
   // are the machine's.
   return H5Tequal(t.id(), native_type(*type)) > 0;
+}
+
+bool Dataset::stored_as_native_doubles() const {
+  ApiGuard guard;
+  Handle t(H5Dget_type(id()));
+  return t.valid() && H5Tequal(t.id(), H5T_NATIVE_DOUBLE) > 0;
+}
+
+void Dataset::write_raw_chunk(const std::vector<std::size_t>& offset, const std::uint8_t* bytes, std::size_t size) {
+  ApiGuard guard;
+  const auto off = to_hsize(offset);
+  if (H5Dwrite_chunk(id(), H5P_DEFAULT, 0, off.data(), size, bytes) < 0) {
+    throw_error(where(), "cannot write the chunk at " + join_shape(offset));
+  }
 }
 
 bool Dataset::read_raw_chunk(const std::vector<std::size_t>& offset, std::vector<std::uint8_t>& out,

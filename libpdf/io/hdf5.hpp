@@ -174,6 +174,8 @@ class LIBPDF_API Dataset : public Object {
   /// Frame @p index of a 3-D (frames, rows, cols) dataset, or the whole of a 2-D one (index must be 0),
   /// in its native type.
   Image read_frame(std::size_t index) const;
+  /// read_frame into @p out, reusing its memory when its type and shape already match.
+  void read_frame_into(std::size_t index, Image& out) const;
   /// A hyperslab (offsets, counts per dimension) as doubles (any integer, float or integer-enum type).
   std::vector<double> read_doubles(const std::vector<std::size_t>& offsets,
                                    const std::vector<std::size_t>& counts) const;
@@ -220,10 +222,15 @@ class LIBPDF_API Dataset : public Object {
   /// Whether the stored elements are pixel_type()'s in this machine's byte order (so raw chunk bytes, once
   /// unfiltered, are the frame's bytes). False for other types or byte orders.
   bool stored_as_native_pixels() const;
+  /// Whether the elements are stored as this machine's double (so raw chunks of doubles are its bytes).
+  bool stored_as_native_doubles() const;
   /// Direct chunk read (H5Dread_chunk): the stored, still filtered bytes of the chunk whose first element is
   /// at @p offset (one entry per dimension, a multiple of the chunk shape), into @p out, and the mask of the
   /// filters skipped for it. Returns false (out empty) when the chunk is not allocated. Holds the HDF5 mutex
   /// only for the read itself; decompress outside it (libpdf/io/chunk_codec.hpp). @throws IoError.
+  /// Writes one chunk's bytes as stored (already through the dataset's filters, none skipped: mask 0) at the
+  /// chunk starting at @p offset (H5Dwrite_chunk). @throws IoError naming the dataset.
+  void write_raw_chunk(const std::vector<std::size_t>& offset, const std::uint8_t* bytes, std::size_t size);
   bool read_raw_chunk(const std::vector<std::size_t>& offset, std::vector<std::uint8_t>& out,
                       unsigned& filter_mask) const;
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -16,6 +17,7 @@
 #include "libpdf/detail/atomic_file.hpp"
 #include "libpdf/detail/log.hpp"
 #include "libpdf/error.hpp"
+#include "libpdf/io/chunk_codec.hpp"
 #include "libpdf/io/hdf5.hpp"
 #include "libpdf/io.hpp"
 #include "libpdf/nexus.hpp"
@@ -573,6 +575,23 @@ struct NexusResultWriter::Impl {
     resumed = true;
   }
 
+  // Per-frame array: the deflate level when its rows are single chunks through byte shuffle + deflate (the
+  // layout this writer creates), which append_row then compresses itself; -1 otherwise (found on first use).
+  std::map<std::string, int> row_deflate;
+  std::vector<std::uint8_t> shuffled, packed;
+
+  int deflate_rows(const h5::Dataset& d, const std::string& p, std::size_t n) {
+    auto it = row_deflate.find(p);
+    if (it != row_deflate.end()) return it->second;
+    int level = -1;
+    const auto f = d.filters();
+    if (f.size() == 2 && f[0].id == H5Z_FILTER_SHUFFLE && f[1].id == H5Z_FILTER_DEFLATE && !f[1].cd_values.empty() &&
+        d.chunk_shape() == std::vector<std::size_t>{1, n} && d.stored_as_native_doubles()) {
+      level = static_cast<int>(f[1].cd_values[0]);
+    }
+    return row_deflate[p] = level;
+  }
+
   void append_row(const std::string& p, std::size_t row, const std::vector<double>& values, std::size_t n) {
     h5::Dataset d = ds(p);
     std::vector<double> buf = values;
@@ -582,7 +601,17 @@ struct NexusResultWriter::Impl {
                             std::to_string(buf.size()));
     }
     d.resize({row + 1, n});
-    d.write_slab({row, 0}, {1, n}, H5T_NATIVE_DOUBLE, buf.data());
+    if (const int level = deflate_rows(d, p, n); level >= 0) {
+      // The row is one chunk: shuffle and deflate it here (libdeflate, several times zlib's speed, which HDF5's
+      // own filter would use) and store it as it is, the same bytes a reader's filters undo.
+      const std::size_t bytes = n * sizeof(double);
+      shuffled.resize(bytes);
+      detail::chunk::shuffle(reinterpret_cast<const std::uint8_t*>(buf.data()), shuffled.data(), bytes, sizeof(double));
+      detail::chunk::deflate_zlib(shuffled.data(), bytes, level, packed);
+      d.write_raw_chunk({row, 0}, packed.data(), packed.size());
+    } else {
+      d.write_slab({row, 0}, {1, n}, H5T_NATIVE_DOUBLE, buf.data());
+    }
     d.close();  // checked: a close that fails must fail the append, not vanish in a destructor
   }
 

@@ -521,6 +521,9 @@ SeriesSummary SeriesRun::run(const SeriesCallbacks& callbacks) {
   std::condition_variable cv_read, cv_work, cv_write;
   std::deque<std::pair<std::size_t, Image>> raw;  // (sequence number, frame)
   std::map<std::size_t, FrameProducts> finished;
+  // Frame buffers of finished frames, reused by the readers (FrameSource::read_into): at most one per ticket,
+  // so a long series allocates and page-faults its frames' memory once instead of for every frame.
+  std::vector<Image> spare;
   std::size_t tickets = m.in_flight;
   bool reader_done = false, stop = false;
   std::exception_ptr error;
@@ -544,6 +547,7 @@ SeriesSummary SeriesRun::run(const SeriesCallbacks& callbacks) {
     try {
       while (true) {
         std::size_t seq = 0;
+        Image image;
         {
           std::unique_lock<std::mutex> lock(mu);
           cv_read.wait(lock, [&] { return tickets > 0 || stop || next_seq >= todo.size(); });
@@ -552,8 +556,12 @@ SeriesSummary SeriesRun::run(const SeriesCallbacks& callbacks) {
           summary.max_frames_held = std::max(summary.max_frames_held, m.in_flight - tickets);
           seq = next_seq++;
           if (next_seq == todo.size()) cv_read.notify_all();  // the other reader is done too
+          if (!spare.empty()) {
+            image = std::move(spare.back());
+            spare.pop_back();
+          }
         }
-        Image image = m.source->read(todo[seq]);
+        m.source->read_into(todo[seq], image);
         std::lock_guard<std::mutex> lock(mu);
         raw.emplace_back(seq, std::move(image));
         cv_work.notify_one();
@@ -584,8 +592,8 @@ SeriesSummary SeriesRun::run(const SeriesCallbacks& callbacks) {
             raw.pop_front();
           }
           FrameProducts p = m.process(todo[job.first], job.second, true, &reducer);
-          job.second = Image();  // the raw frame is the big part: free it before waiting on the lock
           std::lock_guard<std::mutex> lock(mu);
+          spare.push_back(std::move(job.second));  // the frame's buffer, for a reader to fill again
           finished.emplace(job.first, std::move(p));
           cv_write.notify_one();
         }
