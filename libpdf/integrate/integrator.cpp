@@ -49,8 +49,8 @@ constexpr unsigned kMaxBinsPerPixel = 4096;  // bins one pixel may reach (its co
 // outermost pixel falls inside the last bin.
 constexpr double kEps32 = 1.0 + 1.1920928955078125e-07;
 
-// A pixel reaching more than 4 bins (a "wide" pixel): its bin count and, for full splitting, where its weights
-// beyond the first four are (Impl::extra).
+// A pixel of full splitting reaching more than 4 bins (a "wide" pixel): its bin count and where its weights
+// beyond the first four are (Impl::extra). Wide pixels of bbox splitting keep their count in their 4th slot.
 struct Wide {
   std::uint32_t pixel;  // detectors have fewer than 2^32 pixels (checked when the plan is built)
   std::uint32_t cnt;
@@ -163,15 +163,15 @@ void Integrator::Impl::for_each_weight(std::size_t p, const Wide* wd, Visit&& vi
       if (s[k]) visit(b0 + k, static_cast<std::uint32_t>(s[k]));
     return;
   }
-  if (!wd) wd = &wide_of(p);
-  const unsigned cnt = wd->cnt;
   if (opt.splitting == Splitting::bbox) {
+    const unsigned cnt = s[3];
     visit(b0, s[0]);
     for (unsigned k = 1; k + 1 < cnt; ++k) visit(b0 + k, s[1]);
     visit(b0 + cnt - 1, s[2]);
   } else {
+    if (!wd) wd = &wide_of(p);
     for (unsigned k = 0; k < 4; ++k) visit(b0 + k, s[k]);
-    for (unsigned k = 4; k < cnt; ++k) visit(b0 + k, extra[wd->extra + k - 4]);
+    for (unsigned k = 4; k < wd->cnt; ++k) visit(b0 + k, extra[wd->extra + k - 4]);
   }
 }
 
@@ -597,13 +597,14 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
           std::uint16_t* slot = w.data() + 4 * p;
           if (cnt <= 4) {
             for (unsigned k = 0; k < cnt; ++k) slot[k] = static_cast<std::uint16_t>(q[k]);
+          } else if (split == Splitting::bbox) {
+            slot[0] = static_cast<std::uint16_t>(q[0]);
+            slot[1] = static_cast<std::uint16_t>(q[1]);
+            slot[2] = static_cast<std::uint16_t>(q[cnt - 1]);
+            slot[3] = static_cast<std::uint16_t>(cnt);  // <= kMaxBinsPerPixel
           } else {
             cwide[c].push_back({static_cast<std::uint32_t>(p), cnt, cextra[c].size()});
-            if (split == Splitting::bbox) {
-              slot[0] = static_cast<std::uint16_t>(q[0]);
-              slot[1] = static_cast<std::uint16_t>(q[1]);
-              slot[2] = static_cast<std::uint16_t>(q[cnt - 1]);
-            } else {
+            {
               for (unsigned k = 0; k < 4; ++k) slot[k] = static_cast<std::uint16_t>(q[k]);
               for (unsigned k = 4; k < cnt; ++k) cextra[c].push_back(static_cast<std::uint16_t>(q[k]));
             }
@@ -708,7 +709,7 @@ void accumulate(const Integrator::Impl& P, std::size_t c, const T* frame, const 
   for (std::size_t p = pb; p < pe; ++p) {
     const std::uint32_t h = P.header(p);
     if (h == P.nb) continue;
-    const Wide* mine = (h & wide_bit) ? wd++ : nullptr;
+    const Wide* mine = (h & wide_bit) && S == Splitting::full ? wd++ : nullptr;
     const T raw = frame[p];
     if (!valid(raw) || (reject && reject[p])) {
       invalid.push_back(p);
@@ -802,15 +803,48 @@ __attribute__((always_inline)) inline void add_line_avx2(double* a, __m256d q, c
   }
 }
 
-// Any pixel, alone (groups with an invalid value or a rejected pixel, wide pixels, the ends of a chunk). `wd` is
-// the chunk's cursor over its wide pixels, advanced past this pixel if it is wide. Per element the same FMA as
-// the grouped path, so a pixel adds the same numbers whichever path takes it.
+// A wide pixel's bins 4m .. 4m+3 go to line first + 4m, weights 0 beyond its count. bbox: slots [first,
+// interior, last, count]; full: its first four weights, the others at `more`.
+template <ErrorModel E>
+__attribute__((always_inline)) inline void add_wide_bbox(double* first, const std::uint16_t* s, const double* xs,
+                                                         const double* vs) {
+  const unsigned cnt = s[3];
+  const __m256d step = _mm256_set_pd(3.0, 2.0, 1.0, 0.0), zero = _mm256_setzero_pd();
+  const __m256d last_bin = _mm256_set1_pd(static_cast<double>(cnt - 1));
+  const __m256d mid = _mm256_set1_pd(s[1]), last = _mm256_set1_pd(s[2]);
+  // Line 0: first, interior, interior, interior (a wide pixel reaches more than 4 bins).
+  add_line_avx2<E>(first, _mm256_set_pd(s[1], s[1], s[1], s[0]), xs, vs);
+  for (unsigned m = 4; m < cnt; m += 4) {
+    const __m256d bin = _mm256_add_pd(_mm256_set1_pd(static_cast<double>(m)), step);
+    __m256d q = _mm256_blendv_pd(zero, mid, _mm256_cmp_pd(bin, last_bin, _CMP_LT_OQ));
+    q = _mm256_blendv_pd(q, last, _mm256_cmp_pd(bin, last_bin, _CMP_EQ_OQ));
+    add_line_avx2<E>(first + m * kLine<E>, q, xs, vs);
+  }
+}
+
+template <ErrorModel E>
+inline void add_wide_full(double* first, const std::uint16_t* s, const std::uint16_t* more, unsigned cnt,
+                          const double* xs, const double* vs) {
+  const __m256d step = _mm256_set_pd(3.0, 2.0, 1.0, 0.0), n = _mm256_set1_pd(static_cast<double>(cnt));
+  for (unsigned m = 0; m < cnt; m += 4) {
+    const std::uint16_t* src = m == 0 ? s : more + (m - 4);
+    __m256d q = _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src))));
+    const __m256d bin = _mm256_add_pd(_mm256_set1_pd(static_cast<double>(m)), step);
+    q = _mm256_and_pd(q, _mm256_cmp_pd(bin, n, _CMP_LT_OQ));  // the next pixel's weights are not this one's
+    add_line_avx2<E>(first + m * kLine<E>, q, xs, vs);
+  }
+}
+
+// Any pixel, alone (groups with an invalid value or a rejected pixel, wide pixels of full splitting, the ends
+// of a chunk). `wd` is the chunk's cursor over its listed wide pixels (full splitting), advanced past this pixel
+// if it is one. Per element the same FMA as the grouped path, so a pixel adds the same numbers whichever path
+// takes it.
 template <class T, class H, Splitting S, ErrorModel E>
 __attribute__((noinline)) void add_single(const VecCtx<T, H>& k, std::size_t p, const Wide*& wd) {
   const std::uint32_t h = k.hdr[p];
   if (h == k.trash) return;
   const bool is_wide = (h & kWideBit<H>) != 0;
-  const Wide* mine = is_wide ? wd++ : nullptr;
+  const Wide* mine = is_wide && S == Splitting::full ? wd++ : nullptr;
   const T raw = k.frame[p];
   if (!k.valid(raw) || (k.reject && k.reject[p])) {
     k.invalid->push_back(p);
@@ -821,25 +855,10 @@ __attribute__((noinline)) void add_single(const VecCtx<T, H>& k, std::size_t p, 
   const double vs = std::max(x, 1.0) * kInv2;
   double* const first = k.lanes[p % kLanes] + static_cast<std::size_t>(h & ~kWideBit<H>) * kLine<E>;
   if (!is_wide) return add_line_avx2<E>(first, slots4<S>(k.w, p), &xs, &vs);
-  // A wide pixel: bins 4m .. 4m+3 in line first + 4m, weights 0 beyond its count.
-  const std::uint16_t* s = k.w + 4 * p;
-  const unsigned cnt = mine->cnt;
-  const __m256d step = _mm256_set_pd(3.0, 2.0, 1.0, 0.0), zero = _mm256_setzero_pd();
-  const __m256d n = _mm256_set1_pd(static_cast<double>(cnt)), last_bin = _mm256_set1_pd(static_cast<double>(cnt - 1));
-  for (unsigned m = 0; m < cnt; m += 4) {
-    const __m256d bin = _mm256_add_pd(_mm256_set1_pd(static_cast<double>(m)), step);
-    __m256d q;
-    if constexpr (S == Splitting::bbox) {
-      // first, interior ..., last
-      q = _mm256_blendv_pd(zero, _mm256_set1_pd(s[1]), _mm256_cmp_pd(bin, last_bin, _CMP_LT_OQ));
-      q = _mm256_blendv_pd(q, _mm256_set1_pd(s[2]), _mm256_cmp_pd(bin, last_bin, _CMP_EQ_OQ));
-      q = _mm256_blendv_pd(q, _mm256_set1_pd(s[0]), _mm256_cmp_pd(bin, zero, _CMP_EQ_OQ));
-    } else {
-      const std::uint16_t* src = m == 0 ? s : k.extra + mine->extra + (m - 4);
-      q = _mm256_cvtepi32_pd(_mm_cvtepu16_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src))));
-      q = _mm256_and_pd(q, _mm256_cmp_pd(bin, n, _CMP_LT_OQ));  // the next pixel's weights are not this one's
-    }
-    add_line_avx2<E>(first + m * kLine<E>, q, &xs, &vs);
+  if constexpr (S == Splitting::bbox) {
+    add_wide_bbox<E>(first, k.w + 4 * p, &xs, &vs);
+  } else if constexpr (S == Splitting::full) {
+    add_wide_full<E>(first, k.w + 4 * p, k.extra + mine->extra, mine->cnt, &xs, &vs);
   }
 }
 
@@ -862,12 +881,14 @@ __attribute__((always_inline)) inline unsigned group_check(const VecCtx<T, H>& k
     std::memcpy(&r, k.reject + p, 4);
     bad |= r != 0;
   }
-  unsigned wide;
+  unsigned wide = 0;
   if constexpr (sizeof(H) == 2) {
     std::uint64_t h4;
     std::memcpy(&h4, k.hdr + p, 8);
     h4 &= 0x8000800080008000ull;
-    wide = static_cast<unsigned>(((h4 >> 15) & 1) | ((h4 >> 30) & 2) | ((h4 >> 45) & 4) | ((h4 >> 60) & 8));
+    if (__builtin_expect(h4 != 0, 0)) {  // rare: spell out which
+      wide = static_cast<unsigned>(((h4 >> 15) & 1) | ((h4 >> 30) & 2) | ((h4 >> 45) & 4) | ((h4 >> 60) & 8));
+    }
   } else {
     wide = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k.hdr + p)))));
   }
@@ -923,10 +944,13 @@ void accumulate_vec(const Integrator::Impl& P, std::size_t c, const T* frame, co
     };
     if (__builtin_expect(check != 0, 0)) {  // a wide pixel: it alone
       for (std::size_t i = 0; i < 4; ++i) {
-        if ((check >> i) & 1u) {
-          add_single<T, H, S, E>(k, p + i, wd);
-        } else {
+        if (!((check >> i) & 1u)) {
           add(i);
+        } else if constexpr (S == Splitting::bbox) {
+          add_wide_bbox<E>(lanes[i % kLanes] + static_cast<std::size_t>(hdr[p + i] & ~kWideBit<H>) * kLine<E>,
+                           w + 4 * (p + i), xs + i, vs + i);
+        } else {
+          add_single<T, H, S, E>(k, p + i, wd);
         }
       }
       continue;
@@ -1146,7 +1170,7 @@ void clip_values(const Integrator::Impl& P, const ImageView& f, std::vector<floa
     for (std::size_t p = pb; p < pe; ++p) {
       const std::uint32_t h = P.header(p);
       if (h == P.nb) continue;
-      const Wide* mine = (h & P.wide_bit()) ? wd++ : nullptr;
+      const Wide* mine = (h & P.wide_bit()) && P.opt.splitting == Splitting::full ? wd++ : nullptr;
       std::size_t best = 0;
       std::uint32_t best_w = 0;
       P.for_each_weight(p, mine, [&](std::size_t b, std::uint32_t wq) {
