@@ -333,17 +333,21 @@ TEST(ChunkCodec, Lz4BlockDecodesLiteralsAndOverlappingMatches) {
 
 TEST(ChunkCodec, BitUntransposeInvertsTheDefinition) {
   // Build the transposed layout from its definition (row 8b + k holds bit k of byte b of every element,
-  // element i at bit i mod 8 of byte i/8) and check that bit_untranspose gives the elements back.
-  const std::size_t n = 24, s = 2;
-  std::vector<std::uint8_t> elems(n * s), bits(n * s, 0), back(n * s);
-  for (std::size_t i = 0; i < elems.size(); ++i) elems[i] = static_cast<std::uint8_t>(i * 73 + 5);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t b = 0; b < s; ++b) {
-      for (std::size_t k = 0; k < 8; ++k) {
-        if ((elems[i * s + b] >> k) & 1u) bits[(8 * b + k) * (n / 8) + i / 8] |= static_cast<std::uint8_t>(1u << (i % 8));
+  // element i at bit i mod 8 of byte i/8) and check that bit_untranspose gives the elements back. Sizes below,
+  // at and above the AVX2 path's 32 groups of 8 elements (2-byte elements), with a remainder after it.
+  for (const std::size_t s : {1u, 2u, 4u}) {
+    for (const std::size_t n : {24u, 256u, 264u, 4096u, 4096u + 8u * 37u}) {
+      std::vector<std::uint8_t> elems(n * s), bits(n * s, 0), back(n * s);
+      for (std::size_t i = 0; i < elems.size(); ++i) elems[i] = static_cast<std::uint8_t>((i * 2654435761u) >> 11);
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t b = 0; b < s; ++b) {
+          for (std::size_t k = 0; k < 8; ++k) {
+            if ((elems[i * s + b] >> k) & 1u) bits[(8 * b + k) * (n / 8) + i / 8] |= static_cast<std::uint8_t>(1u << (i % 8));
+          }
+        }
       }
+      chunk::bit_untranspose(bits.data(), back.data(), n, s);
+      EXPECT_EQ(back, elems) << n << " elements of " << s << " bytes";
     }
   }
-  chunk::bit_untranspose(bits.data(), back.data(), n, s);
-  EXPECT_EQ(back, elems);
 }

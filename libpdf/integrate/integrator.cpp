@@ -738,8 +738,12 @@ void accumulate(const Integrator::Impl& P, std::size_t c, const T* frame, const 
 constexpr double kInv2 = kInvUnit * kInvUnit;
 
 // The vector kernel (AVX2 + FMA, chosen at run time: the library itself is built for baseline x86-64).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 
 // Four frame values as doubles (exactly static_cast<double> of each).
 template <class T>
@@ -963,7 +967,11 @@ void accumulate_vec(const Integrator::Impl& P, std::size_t c, const T* frame, co
   for (; p < pe; ++p) add_single<T, H, S, E>(k, p, wd);
 }
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 #endif
 
 template <class T>

@@ -2,7 +2,12 @@
 // HDF5 filters' and the bitshuffle / LZ4 documentation, checked bit for bit against H5Dread in the tests.
 #include "libpdf/io/chunk_codec.hpp"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <cstring>
 #include <string>
@@ -218,11 +223,73 @@ void lz4_block(const std::uint8_t* in, std::size_t in_bytes, std::uint8_t* out, 
   }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+// transpose8x8 on the four 64-bit lanes of v.
+__attribute__((target("avx2"))) inline __m256i transpose8x8_avx2(__m256i x) {
+  __m256i t = _mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi64(x, 7)), _mm256_set1_epi64x(0x00AA00AA00AA00AALL));
+  x = _mm256_xor_si256(x, _mm256_xor_si256(t, _mm256_slli_epi64(t, 7)));
+  t = _mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi64(x, 14)), _mm256_set1_epi64x(0x0000CCCC0000CCCCLL));
+  x = _mm256_xor_si256(x, _mm256_xor_si256(t, _mm256_slli_epi64(t, 14)));
+  t = _mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi64(x, 28)), _mm256_set1_epi64x(0x00000000F0F0F0F0LL));
+  return _mm256_xor_si256(x, _mm256_xor_si256(t, _mm256_slli_epi64(t, 28)));
+}
+
+// The eight bit rows r[0..7] (32 columns g each) of one byte plane, byte-transposed so that each 64-bit lane is
+// the word y of one column (byte k = row k), then bit-transposed: x[v] holds the columns 2v, 2v+1, 16+2v,
+// 17+2v (the order AVX2's in-lane unpacks leave them in).
+__attribute__((target("avx2"))) inline void plane_words_avx2(const std::uint8_t* rows, std::size_t row, __m256i x[8]) {
+  __m256i r[8];
+  for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + k * row));
+  __m256i p[8], q[8];
+  for (int i = 0; i < 4; ++i) {  // rows (2i, 2i+1) as 16-bit pairs
+    p[2 * i] = _mm256_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
+    p[2 * i + 1] = _mm256_unpackhi_epi8(r[2 * i], r[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {  // rows 0-3 and 4-7 as 32-bit quads, for the low (h = 0) and high column halves
+    q[4 * h + 0] = _mm256_unpacklo_epi16(p[h], p[2 + h]);
+    q[4 * h + 1] = _mm256_unpackhi_epi16(p[h], p[2 + h]);
+    q[4 * h + 2] = _mm256_unpacklo_epi16(p[4 + h], p[6 + h]);
+    q[4 * h + 3] = _mm256_unpackhi_epi16(p[4 + h], p[6 + h]);
+  }
+  for (int h = 0; h < 2; ++h) {
+    for (int s = 0; s < 2; ++s) {
+      x[4 * h + 2 * s] = transpose8x8_avx2(_mm256_unpacklo_epi32(q[4 * h + s], q[4 * h + 2 + s]));
+      x[4 * h + 2 * s + 1] = transpose8x8_avx2(_mm256_unpackhi_epi32(q[4 * h + s], q[4 * h + 2 + s]));
+    }
+  }
+}
+
+// bit_untranspose for 2-byte elements, 32 groups of 8 elements at a time; returns the groups done.
+__attribute__((target("avx2"))) std::size_t bit_untranspose2_avx2(const std::uint8_t* in, std::uint8_t* out,
+                                                                  std::size_t row) {
+  std::size_t g = 0;
+  for (; g + 32 <= row; g += 32) {
+    __m256i lo[8], hi[8];
+    plane_words_avx2(in + g, row, lo);            // byte 0 of the elements
+    plane_words_avx2(in + 8 * row + g, row, hi);  // byte 1
+    for (int v = 0; v < 8; ++v) {
+      // Per 128-bit lane: the 8 elements of one column, low and high bytes interleaved (16 bytes).
+      const __m256i a = _mm256_unpacklo_epi8(lo[v], hi[v]);  // columns 2v | 16+2v
+      const __m256i b = _mm256_unpackhi_epi8(lo[v], hi[v]);  // columns 2v+1 | 17+2v
+      std::uint8_t* dst = out + 16 * (g + 2 * static_cast<std::size_t>(v));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(a, b, 0x20));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 16 * 16), _mm256_permute2x128_si256(a, b, 0x31));
+    }
+  }
+  return g;
+}
+#endif
+
 void bit_untranspose(const std::uint8_t* in, std::uint8_t* out, std::size_t n, std::size_t elem_size) {
   const std::size_t row = n / 8;  // bytes per bit row
   if (elem_size == 2) {
+    std::size_t g0 = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    static const bool avx2 = __builtin_cpu_supports("avx2") && std::getenv("LIBPDF_NO_SIMD") == nullptr;
+    if (avx2) g0 = bit_untranspose2_avx2(in, out, row);
+#endif
     // The common case (uint16 frames): both byte planes of a group of 8 elements at once, stored as 16-bit words.
-    for (std::size_t g = 0; g < row; ++g) {
+    for (std::size_t g = g0; g < row; ++g) {
       std::uint64_t y0 = 0, y1 = 0;
       for (std::size_t k = 0; k < 8; ++k) {
         y0 |= std::uint64_t{in[k * row + g]} << (8 * k);
