@@ -10,7 +10,7 @@ libxrl-dev bitshuffle libcli11-dev libtomlplusplus-dev
 python3 python3-numpy python3-h5py python3-pyfai python3-fabio python3-scipy
 gnuplot-nox
 pybind11-dev python3-dev python3-pytest python3-matplotlib doxygen
-clang libclang-rt-14-dev libomp-dev libdeflate-dev zlib1g-dev"
+clang libclang-rt-14-dev libomp-dev libdeflate-dev zlib1g-dev liblz4-dev"
 
 missing=""
 for p in $PACKAGES; do

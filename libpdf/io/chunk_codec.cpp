@@ -17,6 +17,9 @@
 #else
 #include <zlib.h>
 #endif
+#if LIBPDF_HAVE_LZ4
+#include <lz4.h>
+#endif
 
 namespace libpdf::detail::chunk {
 namespace {
@@ -179,6 +182,23 @@ void deflate_zlib(const std::uint8_t* in, std::size_t bytes, int level, std::vec
 }
 
 void lz4_block(const std::uint8_t* in, std::size_t in_bytes, std::uint8_t* out, std::size_t out_bytes) {
+#if LIBPDF_HAVE_LZ4
+  // liblz4's safe decoder checks every length against both buffers, as the loop below does.
+  if (in_bytes > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE) || out_bytes > static_cast<std::size_t>(INT32_MAX)) {
+    throw DecodeError("LZ4 block of " + std::to_string(in_bytes) + " bytes is too large");
+  }
+  const int got = LZ4_decompress_safe(reinterpret_cast<const char*>(in), reinterpret_cast<char*>(out),
+                                      static_cast<int>(in_bytes), static_cast<int>(out_bytes));
+  if (got < 0) throw DecodeError("corrupt LZ4 block of " + std::to_string(in_bytes) + " bytes");
+  if (static_cast<std::size_t>(got) != out_bytes) {
+    throw DecodeError("LZ4 block decodes to " + std::to_string(got) + " bytes; " + std::to_string(out_bytes) + " expected");
+  }
+#else
+  lz4_block_portable(in, in_bytes, out, out_bytes);
+#endif
+}
+
+void lz4_block_portable(const std::uint8_t* in, std::size_t in_bytes, std::uint8_t* out, std::size_t out_bytes) {
   std::size_t ip = 0, op = 0;
   // A length nibble of 15 continues in the following bytes (each adds up to 255; a byte < 255 ends it).
   auto extend = [&](std::size_t len) {
@@ -280,13 +300,22 @@ __attribute__((target("avx2"))) std::size_t bit_untranspose2_avx2(const std::uin
 }
 #endif
 
+bool fast_bitshuffle(std::size_t elem_size) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx2 = __builtin_cpu_supports("avx2") && std::getenv("LIBPDF_NO_SIMD") == nullptr;
+  return avx2 && elem_size == 2;
+#else
+  (void)elem_size;
+  return false;
+#endif
+}
+
 void bit_untranspose(const std::uint8_t* in, std::uint8_t* out, std::size_t n, std::size_t elem_size) {
   const std::size_t row = n / 8;  // bytes per bit row
   if (elem_size == 2) {
     std::size_t g0 = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-    static const bool avx2 = __builtin_cpu_supports("avx2") && std::getenv("LIBPDF_NO_SIMD") == nullptr;
-    if (avx2) g0 = bit_untranspose2_avx2(in, out, row);
+    if (fast_bitshuffle(2)) g0 = bit_untranspose2_avx2(in, out, row);
 #endif
     // The common case (uint16 frames): both byte planes of a group of 8 elements at once, stored as 16-bit words.
     for (std::size_t g = g0; g < row; ++g) {

@@ -56,6 +56,10 @@ struct Filter {
 LIBPDF_API void shuffle(const std::uint8_t* in, std::uint8_t* out, std::size_t bytes, std::size_t elem_size);
 LIBPDF_API void deflate_zlib(const std::uint8_t* in, std::size_t bytes, int level, std::vector<std::uint8_t>& out);
 
+/// Whether bit_untranspose has a vector path for @p elem_size-byte elements on this machine (AVX2, 2 bytes):
+/// then decoding bitshuffle here beats HDF5's plugin, which also runs under HDF5's process-wide mutex.
+LIBPDF_API bool fast_bitshuffle(std::size_t elem_size);
+
 /// Whether decode() handles this pipeline for elements of @p elem_size bytes (deflate, shuffle, and
 /// bitshuffle without compression or with LZ4, in any order; nothing else).
 LIBPDF_API bool supported(const std::vector<Filter>& pipeline, std::size_t elem_size);
@@ -71,8 +75,12 @@ LIBPDF_API void decode(const std::vector<Filter>& pipeline, unsigned filter_mask
 LIBPDF_API void inflate_zlib(const std::uint8_t* in, std::size_t in_bytes, std::uint8_t* out, std::size_t out_bytes);
 /// Inverse of the shuffle filter (see the file comment).
 LIBPDF_API void unshuffle(const std::uint8_t* in, std::uint8_t* out, std::size_t bytes, std::size_t elem_size);
-/// Decompresses one LZ4 block into exactly @p out_bytes bytes. @throws DecodeError.
+/// Decompresses one LZ4 block into exactly @p out_bytes bytes (liblz4 where the build found it, else
+/// lz4_block_portable). @throws DecodeError.
 LIBPDF_API void lz4_block(const std::uint8_t* in, std::size_t in_bytes, std::uint8_t* out, std::size_t out_bytes);
+/// lz4_block by libpdf's own decoder (the format in the file comment), the fallback without liblz4.
+LIBPDF_API void lz4_block_portable(const std::uint8_t* in, std::size_t in_bytes, std::uint8_t* out,
+                                   std::size_t out_bytes);
 /// Inverse of bitshuffle's bit transposition of @p n elements (n a multiple of 8) of @p elem_size bytes.
 LIBPDF_API void bit_untranspose(const std::uint8_t* in, std::uint8_t* out, std::size_t n, std::size_t elem_size);
 /// Decodes one bitshuffle chunk (with LZ4 when @p lz4) of @p out_bytes bytes (see the file comment);

@@ -186,12 +186,12 @@ class Hdf5FrameSource final : public FrameSource {
     for (const auto& f : ds_.filters()) filters_.push_back({static_cast<int>(f.id), f.cd_values});
     elem_ = pixel_size(type_);
     // Unfiltered chunks gain nothing (H5Dread copies them straight into the frame, one copy fewer). Bitshuffle
-    // stays with HDF5's plugin too: its SIMD bit transposition decodes a 2048² uint16 frame in ~9 ms of CPU
-    // against ~19 ms for chunk_codec's portable one (benchmarks/bench_io.cpp, 2026-11-25), which the freed
-    // mutex does not make up for on 2 cores. chunk::bitshuffle_decode is kept, exact and tested, for when it is.
+    // is decoded here where chunk_codec has a vector bit transposition for the element size (AVX2, 16-bit
+    // frames); otherwise it stays with HDF5's plugin, whose SIMD code beats the portable transposition
+    // (~9 against ~19 ms of CPU per 2048² uint16 frame, benchmarks/bench_io.cpp, 2026-11-25).
     if (filters_.empty() || !chunk::supported(filters_, elem_)) return;
     for (const auto& f : filters_) {
-      if (f.id == chunk::kBitshuffle) return;
+      if (f.id == chunk::kBitshuffle && !chunk::fast_bitshuffle(elem_)) return;
     }
     chunk_rows_ = chunk[rank - 2];
     chunk_cols_ = chunk[rank - 1];
