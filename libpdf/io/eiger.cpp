@@ -152,6 +152,12 @@ class EigerSeries final : public FrameSource {
   }
 
   Image read(std::size_t index) const override {
+    Image img;
+    read_into(index, img);
+    return img;
+  }
+
+  void read_into(std::size_t index, Image& img) const override {
     if (index >= frames_) {
       throw InvalidArgument("frame " + std::to_string(index) + " of " + describe() + " is out of range: it has " +
                             std::to_string(frames_) + " frames");
@@ -159,17 +165,21 @@ class EigerSeries final : public FrameSource {
     const auto it = std::upper_bound(parts_.begin(), parts_.end(), index,
                                      [](std::size_t i, const DataPart& p) { return i < p.first; });
     const std::size_t part = static_cast<std::size_t>(it - parts_.begin()) - 1;
-    Image img;
+    std::shared_ptr<const FrameSource> source;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!cached_ || cached_part_ != part) {
-        // One data file open at a time: a long series must not hold hundreds of files open.
+        // One data file open at a time: a long series must not hold hundreds of files open (a reader still
+        // using the previous one keeps it until it is done).
         cached_.reset();
-        cached_ = std::make_unique<h5::Dataset>(master_->open_dataset(parts_[part].link));
+        cached_ = detail::hdf5_dataset_frames(master_->open_dataset(parts_[part].link));
         cached_part_ = part;
       }
-      img = cached_->read_frame(index - parts_[part].first);
+      source = cached_;
     }
+    // Outside the lock: frames compressed with bitshuffle-LZ4 or deflate are decompressed by direct chunk reads
+    // on as many threads as read (the data file's own frame source).
+    source->read_into(index - parts_[part].first, img);
     if (apply_) {
       switch (img.type()) {
         case PixelType::u16: apply_invalid<std::uint16_t>(img, mask_, marker_); break;
@@ -180,7 +190,6 @@ class EigerSeries final : public FrameSource {
         case PixelType::f64: apply_invalid<double>(img, mask_, marker_); break;
       }
     }
-    return img;
   }
 
  private:
@@ -228,7 +237,7 @@ class EigerSeries final : public FrameSource {
   std::size_t masked_ = 0;
   std::optional<std::uint64_t> marker_;
   mutable std::mutex mutex_;
-  mutable std::unique_ptr<h5::Dataset> cached_;
+  mutable std::shared_ptr<const FrameSource> cached_;
   mutable std::size_t cached_part_ = 0;
 };
 

@@ -369,6 +369,10 @@ class SelectedFrames final : public FrameSource {
 
 }  // namespace
 
+std::unique_ptr<FrameSource> detail::hdf5_dataset_frames(h5::Dataset ds) {
+  return std::make_unique<detail::Hdf5FrameSource>(std::move(ds));
+}
+
 std::unique_ptr<FrameSource> select_frames(std::shared_ptr<const FrameSource> source, const FrameRange& range) {
   if (!source) throw InvalidArgument("select_frames: no source");
   if (range.step == 0) throw InvalidArgument("select_frames: the step of a frame range must be >= 1, not 0");

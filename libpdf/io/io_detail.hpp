@@ -52,4 +52,8 @@ bool is_series_pattern(const std::string& path);
 /// "(a, b, c)" for shapes in messages.
 std::string shape_string(const std::vector<std::size_t>& shape);
 
+// The frames of one HDF5 dataset (2-D frame or 3-D stack) as a FrameSource with direct chunk reads where they
+// apply (what open_frames returns for a plain HDF5 file). @throws IoError as open_frames.
+std::unique_ptr<FrameSource> hdf5_dataset_frames(h5::Dataset ds);
+
 }  // namespace libpdf::detail
