@@ -5,7 +5,7 @@
 //    process-wide, see libpdf/io/hdf5.hpp) and through direct chunk reads decompressed outside the HDF5 mutex
 //    (direct = 1: libpdf/io/chunk_codec.hpp), measured in the same run;
 //  - writing a 1000-frame NXazint1d result file of 3000 bins (I and sigma, a flush after every frame).
-// Reported: frames/s and bytes/s of decompressed data; the integrator for comparison runs at ~125 frames/s
+// Reported: frames/s and bytes/s of decompressed data; the integrator for comparison runs at ~220 frames/s
 // on 2 cores for this frame size (docs/performance.md).
 #include <benchmark/benchmark.h>
 
