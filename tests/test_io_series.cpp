@@ -22,6 +22,7 @@
 
 #include "libpdf/error.hpp"
 #include "libpdf/io.hpp"
+#include "libpdf/io/chunk_codec.hpp"
 #include "libpdf/io/hdf5.hpp"
 #include "test_util.hpp"
 
@@ -61,8 +62,9 @@ bool same(const Image& a, const Image& b) {
          std::memcmp(a.data(), b.data(), a.size() * libpdf::pixel_size(a.type())) == 0;
 }
 
-// Writes a data file <prefix>_data_00000k.h5 as an Eiger does: /entry/data/data (n, rows, cols) uint32,
-// bitshuffle + LZ4 (cd_values {0, 2}), one chunk per frame.
+// Writes a data file <prefix>_data_00000k.h5 as an Eiger does: /entry/data/data (n, rows, cols) uint32 (or
+// uint16, the counters' 16-bit mode), bitshuffle + LZ4 (cd_values {0, 2}), one chunk per frame.
+template <class T = std::uint32_t>
 void write_eiger_data(const std::string& path, const std::vector<Image>& frames) {
   const std::size_t rows = frames.front().rows(), cols = frames.front().cols();
   const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -76,11 +78,12 @@ void write_eiger_data(const std::string& path, const std::vector<Image>& frames)
   H5Pset_chunk(dcpl, 3, chunk);
   const unsigned cd[2] = {0, 2};
   ASSERT_GE(H5Pset_filter(dcpl, 32008, H5Z_FLAG_MANDATORY, 2, cd), 0);
-  const hid_t d = H5Dcreate2(f, "/entry/data/data", H5T_STD_U32LE, space, lcpl, dcpl, H5P_DEFAULT);
+  constexpr bool u16 = sizeof(T) == 2;
+  const hid_t d = H5Dcreate2(f, "/entry/data/data", u16 ? H5T_STD_U16LE : H5T_STD_U32LE, space, lcpl, dcpl, H5P_DEFAULT);
   ASSERT_GE(d, 0);
-  std::vector<std::uint32_t> all;
-  for (const Image& im : frames) all.insert(all.end(), im.as<std::uint32_t>(), im.as<std::uint32_t>() + im.size());
-  ASSERT_GE(H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), 0);
+  std::vector<T> all;
+  for (const Image& im : frames) all.insert(all.end(), im.as<T>(), im.as<T>() + im.size());
+  ASSERT_GE(H5Dwrite(d, u16 ? H5T_NATIVE_UINT16 : H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), 0);
   H5Dclose(d);
   H5Pclose(dcpl);
   H5Pclose(lcpl);
@@ -195,6 +198,43 @@ TEST(Eiger, MasterWithBitshuffleLz4DataReadsAsOneSeries) {
   EXPECT_EQ(storage[0].filters[0], "bitshuffle+LZ4 (32008)");
   EXPECT_EQ(storage[0].chunks, (std::vector<std::size_t>{1, 20, 30}));
   EXPECT_TRUE(storage[0].filters_available);
+}
+
+// 16-bit Eiger data: decoded by libpdf's direct chunk reads (AVX2 bit transposition where available, liblz4),
+// the same frames as HDF5's plugin gives, also with two threads reading at once.
+TEST(Eiger, SixteenBitDataDecodesAsThePluginDoes) {
+  ASSERT_TRUE(h5::File::filter_available(32008)) << "the bitshuffle HDF5 plugin is missing: apt-get install bitshuffle";
+  const std::string dir = tmp_dir();
+  std::vector<Image> frames;
+  for (std::size_t k = 0; k < 6; ++k) frames.push_back(pattern_image<std::uint16_t>(64, 97, k));  // 6208 px: 1.5 blocks
+  write_eiger_data<std::uint16_t>(dir + "/e16_data_000001.h5", {frames[0], frames[1], frames[2]});
+  write_eiger_data<std::uint16_t>(dir + "/e16_data_000002.h5", {frames[3], frames[4], frames[5]});
+  {
+    auto f = h5::File::create(dir + "/e16_master.h5");
+    auto data = f.create_group("/entry/data", "NXdata");
+    data.create_external_link("data_000001", "e16_data_000001.h5", "/entry/data/data");
+    data.create_external_link("data_000002", "e16_data_000002.h5", "/entry/data/data");
+  }
+  libpdf::OpenOptions raw;
+  raw.apply_detector_mask = false;
+  const auto src = libpdf::open_frames(dir + "/e16_master.h5", raw);
+  ASSERT_EQ(src->size(), 6u);
+  EXPECT_EQ(src->type(), PixelType::u16);
+  namespace chunk = libpdf::detail::chunk;
+  const bool before = chunk::direct_reads();
+  for (const bool direct : {true, false}) {
+    chunk::set_direct_reads(direct);
+    for (std::size_t k = 0; k < 6; ++k) EXPECT_TRUE(same(src->read(k), frames[k])) << "frame " << k << " direct " << direct;
+  }
+  chunk::set_direct_reads(true);
+  std::vector<Image> got(6);
+  std::thread other([&] {
+    for (std::size_t k = 0; k < 6; k += 2) got[k] = src->read(k);
+  });
+  for (std::size_t k = 1; k < 6; k += 2) got[k] = src->read(k);
+  other.join();
+  chunk::set_direct_reads(before);
+  for (std::size_t k = 0; k < 6; ++k) EXPECT_TRUE(same(got[k], frames[k])) << "frame " << k << " (two readers)";
 }
 
 TEST(Eiger, MetadataWithUnitsConverted) {
