@@ -298,12 +298,38 @@ __attribute__((target("avx2"))) std::size_t bit_untranspose2_avx2(const std::uin
   }
   return g;
 }
+
+// The same for 4-byte elements: the four byte planes interleaved by bytes, then by 16-bit pairs.
+__attribute__((target("avx2"))) std::size_t bit_untranspose4_avx2(const std::uint8_t* in, std::uint8_t* out,
+                                                                  std::size_t row) {
+  std::size_t g = 0;
+  for (; g + 32 <= row; g += 32) {
+    __m256i b0[8], b1[8], b2[8], b3[8];
+    plane_words_avx2(in + g, row, b0);
+    plane_words_avx2(in + 8 * row + g, row, b1);
+    plane_words_avx2(in + 16 * row + g, row, b2);
+    plane_words_avx2(in + 24 * row + g, row, b3);
+    for (int v = 0; v < 8; ++v) {
+      // Per 128-bit lane, columns (2v | 16+2v) from the low words and (2v+1 | 17+2v) from the high ones.
+      for (int half = 0; half < 2; ++half) {
+        const __m256i p01 = half ? _mm256_unpackhi_epi8(b0[v], b1[v]) : _mm256_unpacklo_epi8(b0[v], b1[v]);
+        const __m256i p23 = half ? _mm256_unpackhi_epi8(b2[v], b3[v]) : _mm256_unpacklo_epi8(b2[v], b3[v]);
+        const __m256i e03 = _mm256_unpacklo_epi16(p01, p23);  // elements 0-3 of the lane's column
+        const __m256i e47 = _mm256_unpackhi_epi16(p01, p23);  // elements 4-7
+        std::uint8_t* dst = out + 32 * (g + 2 * static_cast<std::size_t>(v) + static_cast<std::size_t>(half));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(e03, e47, 0x20));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 32 * 16), _mm256_permute2x128_si256(e03, e47, 0x31));
+      }
+    }
+  }
+  return g;
+}
 #endif
 
 bool fast_bitshuffle(std::size_t elem_size) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const bool avx2 = __builtin_cpu_supports("avx2") && std::getenv("LIBPDF_NO_SIMD") == nullptr;
-  return avx2 && elem_size == 2;
+  return avx2 && (elem_size == 2 || elem_size == 4);
 #else
   (void)elem_size;
   return false;
@@ -333,9 +359,13 @@ void bit_untranspose(const std::uint8_t* in, std::uint8_t* out, std::size_t n, s
     }
     return;
   }
+  std::size_t g0 = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (elem_size == 4 && fast_bitshuffle(4)) g0 = bit_untranspose4_avx2(in, out, row);
+#endif
   for (std::size_t b = 0; b < elem_size; ++b) {
     const std::uint8_t* rows = in + b * 8 * row;
-    for (std::size_t g = 0; g < row; ++g) {
+    for (std::size_t g = g0; g < row; ++g) {
       std::uint64_t y = 0;
       for (std::size_t k = 0; k < 8; ++k) y |= std::uint64_t{rows[k * row + g]} << (8 * k);
       const std::uint64_t x = transpose8x8(y);  // byte j: byte b of element 8g + j

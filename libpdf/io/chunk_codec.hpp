@@ -56,7 +56,7 @@ struct Filter {
 LIBPDF_API void shuffle(const std::uint8_t* in, std::uint8_t* out, std::size_t bytes, std::size_t elem_size);
 LIBPDF_API void deflate_zlib(const std::uint8_t* in, std::size_t bytes, int level, std::vector<std::uint8_t>& out);
 
-/// Whether bit_untranspose has a vector path for @p elem_size-byte elements on this machine (AVX2, 2 bytes):
+/// Whether bit_untranspose has a vector path for @p elem_size-byte elements on this machine (AVX2, 2 or 4 bytes):
 /// then decoding bitshuffle here beats HDF5's plugin, which also runs under HDF5's process-wide mutex.
 LIBPDF_API bool fast_bitshuffle(std::size_t elem_size);
 

@@ -186,7 +186,7 @@ class Hdf5FrameSource final : public FrameSource {
     for (const auto& f : ds_.filters()) filters_.push_back({static_cast<int>(f.id), f.cd_values});
     elem_ = pixel_size(type_);
     // Unfiltered chunks gain nothing (H5Dread copies them straight into the frame, one copy fewer). Bitshuffle
-    // is decoded here where chunk_codec has a vector bit transposition for the element size (AVX2, 16-bit
+    // is decoded here where chunk_codec has a vector bit transposition for the element size (AVX2, 16- and 32-bit
     // frames); otherwise it stays with HDF5's plugin, whose SIMD code beats the portable transposition
     // (~9 against ~19 ms of CPU per 2048² uint16 frame, benchmarks/bench_io.cpp, 2026-11-25).
     if (filters_.empty() || !chunk::supported(filters_, elem_)) return;
