@@ -1,7 +1,7 @@
 // The 1D integration plan and its per-frame kernel. Layout and reasons: docs/integration.md.
 //
 // The plan is pixel-major, in the frame's memory order. Per pixel a 16-bit header (32-bit with 32768 bins or
-// more) holds the first bin, the top bit marking a pixel that reaches more than 4 bins ("wide", listed apart), or
+// more) holds the first bin, the top bit marking a pixel that reaches more than 4 bins ("wide"), or
 // nb for a pixel that never contributes; four 16-bit fixed-point weight slots (unit = 1/65535) hold the weights
 // of bins first .. first + 3 (none splitting stores none). Fixed point lets the weights of an in-range pixel sum
 // to exactly 65535, so splitting conserves counts exactly; the plan is about 14 bytes per pixel.
@@ -41,7 +41,6 @@ namespace {
 constexpr std::uint32_t kUnit = 65535;  // fixed-point weight of 1
 constexpr double kInvUnit = 1.0 / 65535.0;
 constexpr std::size_t kChunks = 16;     // fixed, so results are independent of the thread count
-constexpr std::size_t kLanes = 1;  // accumulator copies per chunk: 2 and 4 measured 3-10 % slower (more to clear)
 constexpr std::size_t kLineBins = 4;    // bins per accumulator line (see Impl::arrays)
 constexpr std::size_t kPad = 4;         // spare weights after the stream: the kernels read 4 weights at a time
 constexpr unsigned kMaxBinsPerPixel = 4096;  // bins one pixel may reach (its count is kept in 32 bits)
@@ -72,9 +71,9 @@ struct Integrator::Impl {
   std::vector<std::uint32_t> hdr32;
   // Splitting weights, 16-bit fixed point (unit 1/65535), four slots per pixel (bbox, full; none stores none):
   // slot k is the weight of bin first + k (0 beyond the pixel's bins). A wide pixel keeps [first, interior, last,
-  // 0] (bbox) or its first four weights (full; the others in `extra`).
+  // bin count] (bbox) or its first four weights (full; the others in `extra`, found through `wide`).
   std::vector<std::uint16_t> w;
-  std::vector<Wide> wide;                // wide pixels in pixel order
+  std::vector<Wide> wide;                // wide pixels of full splitting, in pixel order
   std::vector<std::uint16_t> extra;      // full splitting: weights 5.. of the wide pixels
   std::size_t nchunks = 0;
   std::vector<std::size_t> chunk_wide;  // index in `wide` of each chunk's first wide pixel (+ end)
@@ -90,28 +89,27 @@ struct Integrator::Impl {
 
   // Accumulators of one call, 64-byte aligned so that an accumulator line is one cache line.
   struct Workspace {
-    std::unique_ptr<double[], void (*)(void*)> acc{nullptr, std::free};  // [chunk][lane][line][line_doubles]
+    std::unique_ptr<double[], void (*)(void*)> acc{nullptr, std::free};  // [chunk][line][line_doubles]
     std::vector<std::vector<std::size_t>> invalid;  // pixels found invalid in the frames, per chunk
   };
   mutable std::mutex pool_mutex;
   mutable std::vector<std::unique_ptr<Workspace>> pool;
 
-  // Accumulator layout per chunk: kLanes copies (pixel p uses lane p % kLanes), each of nb lines. Line b holds
-  // what pixels whose first bin is b add to bins b .. b+3, as arrays() groups of kLineBins doubles:
-  // [Σc·x ×4 | Σc²·max(raw, 1) (Poisson) or Σc²s² (azimuthal) ×4 | Σc²·s·n (azimuthal) ×4]. A pixel reaching
-  // more bins also uses lines b+4, b+8, ... x is the raw value for the Poisson and no-error models (the dark is
-  // subtracted through its static sum Σc·dark) and raw − dark for the azimuthal one. Each pixel thus updates
-  // whole lines at their own addresses: a pixel that reaches bins a neighbour reached a moment before never
-  // reads a partly overlapping vector it has just stored (a store-forwarding stall that cost the earlier
-  // layout, one array per sum, most of its time), and with the Poisson model one 64-byte read-add-write does
-  // the pixel. The lanes keep neighbours with the same first bin independent. A chunk's bin b is then the sum
-  // over its lanes and over lines b−3 .. b (slot b − line), taken in that fixed order.
+  // Accumulator layout per chunk: nb + 1 lines (line nb is a spare that pixels which never contribute add to and
+  // nobody reads). Line b holds what pixels whose first bin is b add to bins b .. b+3, as arrays() groups of
+  // kLineBins doubles: [Σc·x ×4 | Σc²·max(raw, 1) (Poisson) or Σc²s² (azimuthal) ×4 | Σc²·s·n (azimuthal) ×4]. A
+  // pixel reaching more bins also uses lines b+4, b+8, ... x is the raw value for the Poisson and no-error models
+  // (the dark is subtracted through its static sum Σc·dark) and raw − dark for the azimuthal one. Each pixel thus
+  // updates whole lines at their own addresses: a pixel that reaches bins a neighbour reached a moment before
+  // never reads a vector partly overlapping one it has just stored (the store-forwarding stall of the earlier
+  // layout, one array per sum). Several accumulator copies per chunk (pixels alternating between them) were
+  // measured 3-10 % slower with this layout, so there is one. A chunk's bin b is the sum over lines b−3 .. b (slot
+  // b − line), taken in that order.
   std::size_t arrays() const {
     return opt.error_model == ErrorModel::azimuthal ? 3 : opt.error_model == ErrorModel::poisson ? 2 : 1;
   }
   std::size_t line_doubles() const { return kLineBins * arrays(); }
-  std::size_t lane_doubles() const { return (nb + 1) * line_doubles(); }  // + the spare line nb
-  std::size_t chunk_doubles() const { return kLanes * lane_doubles(); }
+  std::size_t chunk_doubles() const { return (nb + 1) * line_doubles(); }  // + the spare line nb
 
   std::unique_ptr<Workspace> acquire() const {
     {
@@ -604,10 +602,8 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
             slot[3] = static_cast<std::uint16_t>(cnt);  // <= kMaxBinsPerPixel
           } else {
             cwide[c].push_back({static_cast<std::uint32_t>(p), cnt, cextra[c].size()});
-            {
-              for (unsigned k = 0; k < 4; ++k) slot[k] = static_cast<std::uint16_t>(q[k]);
-              for (unsigned k = 4; k < cnt; ++k) cextra[c].push_back(static_cast<std::uint16_t>(q[k]));
-            }
+            for (unsigned k = 0; k < 4; ++k) slot[k] = static_cast<std::uint16_t>(q[k]);
+            for (unsigned k = 4; k < cnt; ++k) cextra[c].push_back(static_cast<std::uint16_t>(q[k]));
           }
         }
         for (unsigned k = 0; k < cnt; ++k) {
@@ -694,7 +690,7 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
 
 namespace {
 
-// The per-chunk kernel (portable version): accumulate the frame's valid pixels into the chunk's lanes.
+// The per-chunk kernel (portable version): accumulate the frame's valid pixels into the chunk's lines.
 template <class T, Splitting S, ErrorModel E, bool HasDark>
 void accumulate(const Integrator::Impl& P, std::size_t c, const T* frame, const detail::Validity<T>& valid,
                 const std::uint8_t* reject, double* acc, std::vector<std::size_t>& invalid) {
@@ -704,7 +700,6 @@ void accumulate(const Integrator::Impl& P, std::size_t c, const T* frame, const 
   const float* dark = HasDark ? P.dark.data() : nullptr;
   const float* norm = P.norm.data();
   const std::size_t ld = P.line_doubles();
-  const std::size_t lane = P.lane_doubles();
   const std::uint32_t wide_bit = P.wide_bit();
   for (std::size_t p = pb; p < pe; ++p) {
     const std::uint32_t h = P.header(p);
@@ -721,7 +716,7 @@ void accumulate(const Integrator::Impl& P, std::size_t c, const T* frame, const 
     double xn = 0;
     if constexpr (E == ErrorModel::azimuthal) xn = x * static_cast<double>(norm[p]);
     const std::size_t b0 = h & ~wide_bit;
-    double* const first = acc + (p % kLanes) * lane + b0 * ld;
+    double* const first = acc + b0 * ld;
     // Bin b0 + k: line b0 + 4·⌊k/4⌋, slot k mod 4.
     P.for_each_weight(p, mine, [&](std::size_t b, std::uint32_t wq) {
       const std::size_t k = b - b0;
@@ -773,7 +768,7 @@ struct VecCtx {
   const std::uint16_t* w;
   const std::uint16_t* extra;
   const std::uint8_t* reject;  // nullptr: none
-  double* lanes[kLanes];
+  double* acc;  // the chunk's lines
   std::uint32_t trash;  // header of a pixel that never contributes (= nb)
   detail::Validity<T> valid;
   std::vector<std::size_t>* invalid;
@@ -857,7 +852,7 @@ __attribute__((noinline)) void add_single(const VecCtx<T, H>& k, std::size_t p, 
   const double x = static_cast<double>(raw);
   const double xs = x * kInvUnit;
   const double vs = std::max(x, 1.0) * kInv2;
-  double* const first = k.lanes[p % kLanes] + static_cast<std::size_t>(h & ~kWideBit<H>) * kLine<E>;
+  double* const first = k.acc + static_cast<std::size_t>(h & ~kWideBit<H>) * kLine<E>;
   if (!is_wide) return add_line_avx2<E>(first, slots4<S>(k.w, p), &xs, &vs);
   if constexpr (S == Splitting::bbox) {
     add_wide_bbox<E>(first, k.w + 4 * p, &xs, &vs);
@@ -909,24 +904,19 @@ template <class T, class H, Splitting S, ErrorModel E>
 void accumulate_vec(const Integrator::Impl& P, std::size_t c, const T* frame, const detail::Validity<T>& validity,
                     const std::uint8_t* reject, double* acc, std::vector<std::size_t>& invalid) {
   static_assert(E != ErrorModel::azimuthal, "the vector kernels serve the Poisson and no error models");
-  static_assert(4 % kLanes == 0, "a group of four pixels uses lanes 0..3 mod kLanes");
   const std::size_t pb = detail::chunk_row(c, P.nchunks, P.rows) * P.cols;
   const std::size_t pe = detail::chunk_row(c + 1, P.nchunks, P.rows) * P.cols;
-  const std::size_t ld = P.lane_doubles();
   const H* hdr;
   if constexpr (sizeof(H) == 2) {
     hdr = P.hdr16.data();
   } else {
     hdr = P.hdr32.data();
   }
-  VecCtx<T, H> k{frame, hdr, P.w.data(), P.extra.data(), reject, {}, static_cast<std::uint32_t>(P.nb), validity,
+  VecCtx<T, H> k{frame, hdr, P.w.data(), P.extra.data(), reject, acc, static_cast<std::uint32_t>(P.nb), validity,
                  &invalid};
-  for (std::size_t l = 0; l < kLanes; ++l) k.lanes[l] = acc + l * ld;
   const Wide* wd = P.wide.data() + P.chunk_wide[c];
   const std::uint16_t* w = k.w;
-  double* const* lanes = k.lanes;
   std::size_t p = pb;
-  for (; p < pe && p % kLanes != 0; ++p) add_single<T, H, S, E>(k, p, wd);
   const __m256d inv = _mm256_set1_pd(kInvUnit), inv2 = _mm256_set1_pd(kInv2), one = _mm256_set1_pd(1.0);
   // Integer markers compared as doubles (exact); NaN never compares equal, so no marker = NaN.
   const __m256d marker = _mm256_set1_pd(std::is_integral_v<T> && validity.use_marker
@@ -943,7 +933,7 @@ void accumulate_vec(const Integrator::Impl& P, std::size_t c, const T* frame, co
     _mm256_store_pd(xs, _mm256_mul_pd(X, inv));
     _mm256_store_pd(vs, _mm256_mul_pd(_mm256_max_pd(X, one), inv2));
     auto add = [&](std::size_t i) {
-      add_line_avx2<E>(lanes[i % kLanes] + static_cast<std::size_t>(hdr[p + i]) * kLine<E>, slots4<S>(w, p + i),
+      add_line_avx2<E>(acc + static_cast<std::size_t>(hdr[p + i]) * kLine<E>, slots4<S>(w, p + i),
                        xs + i, vs + i);
     };
     if (__builtin_expect(check != 0, 0)) {  // a wide pixel: it alone
@@ -951,7 +941,7 @@ void accumulate_vec(const Integrator::Impl& P, std::size_t c, const T* frame, co
         if (!((check >> i) & 1u)) {
           add(i);
         } else if constexpr (S == Splitting::bbox) {
-          add_wide_bbox<E>(lanes[i % kLanes] + static_cast<std::size_t>(hdr[p + i] & ~kWideBit<H>) * kLine<E>,
+          add_wide_bbox<E>(acc + static_cast<std::size_t>(hdr[p + i] & ~kWideBit<H>) * kLine<E>,
                            w + 4 * (p + i), xs + i, vs + i);
         } else {
           add_single<T, H, S, E>(k, p + i, wd);
@@ -1039,17 +1029,14 @@ Result1D Integrator::Impl::run(const std::vector<ImageView>& frames, bool summed
   auto ws = acquire();
   const std::size_t cd = chunk_doubles();
   const std::size_t ld = line_doubles();
-  const std::size_t lane = lane_doubles();
   const int nt = detail::thread_count(opt.threads);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
   for (std::size_t c = 0; c < nchunks; ++c) {
     double* acc = ws->acc.get() + c * cd;
-    // Only the lines this chunk's pixels reach are cleared, folded and summed.
+    // Only the lines this chunk's pixels reach are cleared and summed.
     const std::size_t from = chunk_blo[c] * ld, to = chunk_bhi[c] * ld;
-    for (std::size_t l = 0; l < kLanes; ++l) {
-      std::fill(acc + l * lane + from, acc + l * lane + to, 0.0);
-      std::fill(acc + l * lane + nb * ld, acc + (l + 1) * lane, 0.0);  // the spare line (pixels that never add)
-    }
+    std::fill(acc + from, acc + to, 0.0);
+    std::fill(acc + nb * ld, acc + cd, 0.0);  // the spare line (pixels that never add)
     ws->invalid[c].clear();
     for (const auto& f : frames) {
       switch (f.type) {
@@ -1060,11 +1047,6 @@ Result1D Integrator::Impl::run(const std::vector<ImageView>& frames, bool summed
         case PixelType::f32: dispatch_kernel<float>(*this, c, f, reject, acc, ws->invalid[c]); break;
         case PixelType::f64: dispatch_kernel<double>(*this, c, f, reject, acc, ws->invalid[c]); break;
       }
-    }
-    // Fold the lanes into lane 0, in lane order.
-    for (std::size_t l = 1; l < kLanes; ++l) {
-      const double* src = acc + l * lane;
-      for (std::size_t k = from; k < to; ++k) acc[k] += src[k];
     }
   }
   Result1D r;

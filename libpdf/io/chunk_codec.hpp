@@ -51,8 +51,9 @@ struct Filter {
 
 /// Encoders for the writer's own chunks (direct chunk writes of the result file's rows, compressed by the
 /// calling thread outside the HDF5 mutex; readers, HDF5's filters included, decode them as any other chunk).
-/// shuffle: the inverse of unshuffle. deflate_zlib: one zlib stream (RFC 1950) of @p bytes at @p level 0..9,
-/// appended to @p out (cleared first). @throws DecodeError if the compressor cannot be set up.
+/// shuffle: the inverse of unshuffle. deflate_zlib: one zlib stream (RFC 1950) of @p bytes at @p level 0..9
+/// (clamped), written to @p out, which is resized to the stream's length. @throws DecodeError if the compressor
+/// cannot be set up.
 LIBPDF_API void shuffle(const std::uint8_t* in, std::uint8_t* out, std::size_t bytes, std::size_t elem_size);
 LIBPDF_API void deflate_zlib(const std::uint8_t* in, std::size_t bytes, int level, std::vector<std::uint8_t>& out);
 
