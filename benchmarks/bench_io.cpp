@@ -1,7 +1,7 @@
 // Reading and writing speed of libpdf's files:
 //  - read + decompress 2048 x 2048 uint16 frames (simulated PerkinElmer frames: realistic entropy) stored
 //    uncompressed, with shuffle + deflate (level 1, as the bundled example), and with bitshuffle + LZ4 (Eiger's
-//    filter 32008), on 1 and 2 reading threads, through HDF5's filter pipeline (direct = 0: H5Dread, serialised
+//    filter 32008) — the last also as uint32 frames (an Eiger in 32-bit mode) —, on 1 and 2 reading threads, through HDF5's filter pipeline (direct = 0: H5Dread, serialised
 //    process-wide, see libpdf/io/hdf5.hpp) and through direct chunk reads decompressed outside the HDF5 mutex
 //    (direct = 1: libpdf/io/chunk_codec.hpp), measured in the same run;
 //  - writing a 1000-frame NXazint1d result file of 3000 bins (I and sigma, a flush after every frame).
@@ -40,7 +40,7 @@ const std::string& bench_dir() {
   return dir;
 }
 
-// Writes the three series once (from simulated frames) and returns their paths.
+// Writes the four series once (from simulated frames) and returns their paths.
 const std::vector<std::string>& series_files() {
   static const std::vector<std::string> files = [] {
     libpdf::SimulationSetup s;
@@ -56,7 +56,7 @@ const std::vector<std::string>& series_files() {
       frames.push_back(sim.frame(libpdf::metallic_glass_model(310.0 + 10.0 * static_cast<double>(k)), k));
     }
     std::vector<std::string> out;
-    for (int variant = 0; variant < 3; ++variant) {
+    for (int variant = 0; variant < 4; ++variant) {
       const std::string path = bench_dir() + "/series_" + std::to_string(variant) + ".h5";
       h5::DatasetOptions o;
       o.chunks = {1, kSide, kSide};
@@ -64,9 +64,10 @@ const std::vector<std::string>& series_files() {
         o.shuffle = true;
         o.gzip_level = 1;
       }
-      if (variant == 2) o.bitshuffle_lz4 = true;
+      if (variant >= 2) o.bitshuffle_lz4 = true;
       auto f = h5::File::create(path);
-      auto d = f.create_dataset("/entry/instrument/detector/data", H5T_STD_U16LE, {kFrames, kSide, kSide}, o);
+      auto d = f.create_dataset("/entry/instrument/detector/data", variant == 3 ? H5T_STD_U32LE : H5T_STD_U16LE,
+                                {kFrames, kSide, kSide}, o);
       for (std::size_t k = 0; k < kFrames; ++k) d.write_frame(k, frames[k].view());
       out.push_back(path);
     }
@@ -79,7 +80,7 @@ void read_frames(benchmark::State& state) {
   const int variant = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   const bool direct = state.range(2) != 0;
-  if (variant == 2 && !h5::File::filter_available(h5::kBitshuffleFilter)) {
+  if (variant >= 2 && !h5::File::filter_available(h5::kBitshuffleFilter)) {
     state.SkipWithError("bitshuffle plugin missing: apt-get install bitshuffle");
     return;
   }
@@ -98,15 +99,17 @@ void read_frames(benchmark::State& state) {
   }
   const auto storage = libpdf::frames_storage(path);
   state.counters["frames/s"] = benchmark::Counter(static_cast<double>(kFrames), benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["MB/s"] = benchmark::Counter(static_cast<double>(kFrames * kSide * kSide * 2) / 1e6,
+  const std::size_t bytes_per_pixel = variant == 3 ? 4 : 2;
+  state.counters["MB/s"] = benchmark::Counter(static_cast<double>(kFrames * kSide * kSide * bytes_per_pixel) / 1e6,
                                               benchmark::Counter::kIsIterationInvariantRate);
   state.counters["ratio"] = storage.front().compression_ratio;
-  state.SetLabel(std::string(variant == 0 ? "uncompressed" : variant == 1 ? "shuffle+deflate(1)" : "bitshuffle+LZ4") +
+  static const char* const names[] = {"uncompressed", "shuffle+deflate(1)", "bitshuffle+LZ4", "bitshuffle+LZ4 uint32"};
+  state.SetLabel(std::string(names[variant]) +
                 (direct ? ", direct chunk reads" : ", H5Dread"));
   libpdf::detail::chunk::set_direct_reads(true);
 }
 BENCHMARK(read_frames)
-    ->ArgsProduct({{0, 1, 2}, {1, 2}, {0, 1}})
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {0, 1}})
     ->ArgNames({"variant", "threads", "direct"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
