@@ -103,12 +103,14 @@ TEST(PairModel, ModelsArePhysical) {
 
 // The excluded volume must be empty: g(r) ≈ 0 below the first shell (the step H(r) has r0 = 0.855 r1 ≈ 3.1 Å,
 // w = 0.2 Å). Acceptance: ∫₀^2.5 4πρ₀r²g dr < 0.02 atoms and |g| < 0.02 for r < 2.3 Å. Measured on the model:
-// 0.003–0.008 atoms, |g| < 0.004 (the broad low-q shells' leak, cancelled by the core shells of the fit; the
-// model before had 0.40 atoms and |g| up to 1.5 there).
+// 0.003–0.008 atoms, |g| < 0.005 (the broad low-q shells' leak, cancelled by the core shells of the fit; the
+// model before had 0.40 atoms and |g| up to 1.5 there); at 1000 K 0.011 / 0.016 atoms.
 TEST(PairModel, CoreBelowTheFirstShellIsEmpty) {
   constexpr double kPi = 3.14159265358979323846;
   for (bool reference : {false, true}) {
-    for (double T : {310.0, 450.0, 600.0}) {
+    // The scan, and the highest temperature the model accepts (kGlassModelMaxTemperatureK), where S(q) is checked
+    // too (ModelsArePhysical covers 250–650 K).
+    for (double T : {310.0, 450.0, 600.0, libpdf::kGlassModelMaxTemperatureK}) {
       const auto m = libpdf::metallic_glass_model(T, libpdf::GlassModelOptions{450, 600, reference});
       double atoms = 0, gmax = 0;
       const double h = 1e-4;
@@ -116,6 +118,11 @@ TEST(PairModel, CoreBelowTheFirstShellIsEmpty) {
       for (double r = 0.001; r < 2.3; r += 0.001) gmax = std::max(gmax, std::fabs(m.g(r)));
       EXPECT_LT(std::fabs(atoms), 0.02) << "T " << T << " reference " << reference;
       EXPECT_LT(gmax, 0.02) << "T " << T << " reference " << reference;
+      if (T == libpdf::kGlassModelMaxTemperatureK) {
+        double smin = 1e9;
+        for (double q = 0.05; q < 30; q += 0.005) smin = std::min(smin, m.S(q));
+        EXPECT_GT(smin, 0.005) << "reference " << reference;
+      }
     }
   }
 }
@@ -398,6 +405,21 @@ TEST(Simulator, BadSetupNamesTheField) {
   libpdf::ExampleOptions o;
   o.size = 300;
   EXPECT_NE(error_of([&] { libpdf::write_example_series(o); }).find("size = 300"), std::string::npos);
+  // Temperatures beyond the glass models' range: refused before any file is written.
+  libpdf::ExampleOptions hot;
+  hot.out_dir = tmp_dir() + "/hot";
+  hot.t_stop_K = 1200;
+  const std::string hot_msg = error_of([&] { libpdf::write_example_series(hot); });
+  EXPECT_NE(hot_msg.find("t_stop_K = 1200"), std::string::npos) << hot_msg;
+  EXPECT_FALSE(std::filesystem::exists(hot.out_dir + "/series.h5"));
+}
+
+TEST(PairModel, TemperatureOutsideTheGlassRangeIsRefused) {
+  for (double T : {0.0, -5.0, 1000.5, 3000.0, std::nan("")}) {
+    const std::string msg = error_of([&] { libpdf::metallic_glass_model(T); });
+    EXPECT_NE(msg.find("expected 0 < T <= 1000"), std::string::npos) << T << ": " << msg;
+  }
+  EXPECT_NO_THROW(libpdf::metallic_glass_model(libpdf::kGlassModelMaxTemperatureK));
 }
 
 TEST(Example, SmallSeriesFilesAndTruth) {

@@ -60,7 +60,7 @@ Command add_simulate_command(CLI::App& parent, const GlobalOptions& global) {
       ->capture_default_str()
       ->check(CLI::IsMember({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048}));
   app->add_option("--t-start", o.t_start_K, "First temperature (K)")->capture_default_str()->check(positive_number());
-  app->add_option("--t-stop", o.t_stop_K, "Last temperature (K), included")->capture_default_str()->check(positive_number());
+  app->add_option("--t-stop", o.t_stop_K, "Last temperature (K), included; at most 1000 K (the glass models)")->capture_default_str()->check(positive_number());
   app->add_option("--t-step", o.t_step_K, "Temperature step (K)")->capture_default_str()->check(positive_number());
   app->add_flag("--no-reference", args->no_reference, "Do not write the reference La50Ni35Al15 series");
   app->add_option("--dark-frames", o.dark_frames, "Frames in dark.h5")->capture_default_str()->check(positive_number());

@@ -70,12 +70,18 @@ struct GlassModelOptions {
   bool reference = false;       ///< La50Ni35Al15, the reference glass without the transition.
 };
 
+/// The highest temperature metallic_glass_model accepts (K). Far above any glass transition of these alloys; up to
+/// here the model keeps S(q) > 0.02 and under 0.02 atoms below 2.5 Å (from ~1250 K on the thermal broadening and the
+/// linear ageing take the reference glass past that, and past 2000 K S(q) goes negative).
+inline constexpr double kGlassModelMaxTemperatureK = 1000.0;
+
 /// Progress x ∈ [0, 1] of the polyamorphous change at @p temperature_K: 0 at and below transition_K (and for
 /// the reference glass), x = (T − T_c)/(end_K − T_c) above it, 1 from end_K on. Linear, so that the model's onset
 /// is a hinge exactly at T_c (a two-segment fit of a concave rise would land early).
 LIBPDF_API double metallic_glass_progress(double temperature_K, const GlassModelOptions& options = {});
 
-/// The model of La65Co25Al10 (or, with reference, La50Ni35Al15) at @p temperature_K. Below the transition
+/// The model of La65Co25Al10 (or, with reference, La50Ni35Al15) at @p temperature_K (0 < T ≤
+/// kGlassModelMaxTemperatureK, else InvalidArgument). Below the transition
 /// only slow ageing and thermal broadening of the first shell (no shift: r1 stays within 0.004 Å, q1 within
 /// 0.001 1/Å over 310–600 K); above it, with metallic_glass_progress, the oscillations of G(r) in 5–17 Å grow and
 /// extend (fitted coherence length 4.1 → 7.3 Å), S(q) maxima 2–4 grow narrower and higher, and the shoulder at

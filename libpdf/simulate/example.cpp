@@ -310,6 +310,9 @@ void ExampleOptions::validate() const {
     add("temperatures: need t_start_K > 0, t_stop_K >= t_start_K and t_step_K > 0");
   } else if ((t_stop_K - t_start_K) / t_step_K > 10000) {
     add("more than 10000 temperatures");
+  } else if (t_stop_K > kGlassModelMaxTemperatureK) {
+    add("t_stop_K = " + num(t_stop_K) + " K is above " + num(kGlassModelMaxTemperatureK) +
+        " K, the highest temperature of the glass models");
   }
   if (dark_frames == 0) add("dark_frames must be >= 1");
   if (!(count_time_s > 0)) add("count_time_s must be > 0");

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <tuple>
 
@@ -211,8 +212,11 @@ namespace {
 
 // The designed part of metallic_glass_model (all but the compensation); r1 is the first-shell distance.
 PairModel designed_glass(double T, const GlassModelOptions& o, double& r1_out) {
-  if (!std::isfinite(T) || T <= 0) {
-    throw InvalidArgument("metallic_glass_model: temperature = " + std::to_string(T) + " K (expected > 0)");
+  if (!std::isfinite(T) || T <= 0 || T > kGlassModelMaxTemperatureK) {
+    char text[96];
+    std::snprintf(text, sizeof text, "temperature = %.10g K (expected 0 < T <= %.10g K", T, kGlassModelMaxTemperatureK);
+    throw InvalidArgument(std::string("metallic_glass_model: ") + text +
+                          ": a glass; its S(q) > 0 and empty core are checked up to there)");
   }
   if (!(o.end_K > o.transition_K)) {
     throw InvalidArgument("metallic_glass_model: end_K = " + std::to_string(o.end_K) +
@@ -236,8 +240,8 @@ PairModel designed_glass(double T, const GlassModelOptions& o, double& r1_out) {
   // 5 Å unchanged (the anharmonic skew of the first shell offsets the ~1e−5 /K expansion in the peak position).
   const double broadening = std::sqrt(std::max(1.0 + 0.15 * (T - 310.0) / 290.0, 0.5));
   const double r1 = o.reference ? 3.50 : 3.62;  // La–La-dominated first shell (Å)
-  r1_out = r1;
   m.hole_radius_A = 0.855 * r1;                 // closest approach, below the short TM–La pairs at 0.82 r1
+  r1_out = r1;
   m.hole_width_A = 0.20;
 
   // First shell: the short TM–La / Al–La pairs at 0.82 r1 and the La–La pairs at r1, as peaks of g − 1
@@ -298,8 +302,11 @@ PairModel designed_glass(double T, const GlassModelOptions& o, double& r1_out) {
 }  // namespace
 
 PairModel metallic_glass_model(double T, const GlassModelOptions& o) {
-  if (!std::isfinite(T) || T <= 0) {
-    throw InvalidArgument("metallic_glass_model: temperature = " + std::to_string(T) + " K (expected > 0)");
+  if (!std::isfinite(T) || T <= 0 || T > kGlassModelMaxTemperatureK) {
+    char text[96];
+    std::snprintf(text, sizeof text, "temperature = %.10g K (expected 0 < T <= %.10g K", T, kGlassModelMaxTemperatureK);
+    throw InvalidArgument(std::string("metallic_glass_model: ") + text +
+                          ": a glass; its S(q) > 0 and empty core are checked up to there)");
   }
   if (!(o.end_K > o.transition_K)) {
     throw InvalidArgument("metallic_glass_model: end_K = " + std::to_string(o.end_K) +
