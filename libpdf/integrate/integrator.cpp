@@ -873,7 +873,9 @@ __attribute__((always_inline)) inline unsigned group_check(const VecCtx<T, H>& k
     bad = _mm256_movemask_pd(_mm256_cmp_pd(X, marker, _CMP_EQ_OQ));
   }
   if (k.valid.use_dummy) {
-    bad |= !k.valid(k.frame[p]) | !k.valid(k.frame[p + 1]) | !k.valid(k.frame[p + 2]) | !k.valid(k.frame[p + 3]);
+    // Branch-free on purpose: ints, so that no compiler reads | as a mistaken ||.
+    bad |= static_cast<int>(!k.valid(k.frame[p])) | static_cast<int>(!k.valid(k.frame[p + 1])) |
+           static_cast<int>(!k.valid(k.frame[p + 2])) | static_cast<int>(!k.valid(k.frame[p + 3]));
   }
   if (k.reject) {
     std::uint32_t r;
