@@ -400,6 +400,9 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
   for (std::size_t c = 0; c < nchunks; ++c) {
     std::vector<double> r0(cols + 1), r1(cols + 1), c0(cols + 1), c1(cols + 1), cpos(cols), cn(cols);
     const std::size_t rb = detail::chunk_row(c, nchunks, rows), re = detail::chunk_row(c + 1, nchunks, rows);
+    // The chunk's radial extent in locals, stored once at the end: cmin/cmax of neighbouring chunks share cache
+    // lines, and updating them per pixel from two threads made this pass scale 1.2× on 2 threads.
+    double lo_c = std::numeric_limits<double>::infinity(), hi_c = -std::numeric_limits<double>::infinity();
     if (split != Splitting::none) corner_row(rb, r0, c0);
     for (std::size_t i = rb; i < re; ++i) {
       if (split != Splitting::none) corner_row(i + 1, r1, c1);
@@ -428,12 +431,14 @@ void Integrator::Impl::build(const Geometry& g, const Corrections& corr) {
         // Every radial unit is >= 0: a box reaching below zero (pixels at the beam centre) is cut at zero, as
         // the pixel has no area at negative q.
         const double d = static_cast<double>(half[p]);
-        cmin[c] = std::min(cmin[c], std::max(px.pos - d, 0.0));
-        cmax[c] = std::max(cmax[c], px.pos + d);
+        lo_c = std::min(lo_c, std::max(px.pos - d, 0.0));
+        hi_c = std::max(hi_c, px.pos + d);
       }
       std::swap(r0, r1);
       std::swap(c0, c1);
     }
+    cmin[c] = lo_c;
+    cmax[c] = hi_c;
   }
   if (opt.radial_range) {
     lo = opt.radial_range->lo;
