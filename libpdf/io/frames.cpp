@@ -345,23 +345,18 @@ class SelectedFrames final : public FrameSource {
   std::size_t rows() const override { return source_->rows(); }
   std::size_t cols() const override { return source_->cols(); }
   PixelType type() const override { return source_->type(); }
-  Image read(std::size_t index) const override {
-    if (index >= indices_.size()) {
-      throw InvalidArgument("frame " + std::to_string(index) + " of " + describe() + " is out of range: it has " +
-                            std::to_string(indices_.size()) + " frames");
-    }
-    return source_->read(indices_[index]);
-  }
-  void read_into(std::size_t index, Image& out) const override {
-    if (index >= indices_.size()) {
-      throw InvalidArgument("frame " + std::to_string(index) + " of " + describe() + " is out of range: it has " +
-                            std::to_string(indices_.size()) + " frames");
-    }
-    source_->read_into(indices_[index], out);
-  }
+  Image read(std::size_t index) const override { return source_->read(source_index(index)); }
+  void read_into(std::size_t index, Image& out) const override { source_->read_into(source_index(index), out); }
   std::string describe() const override { return source_->describe() + ", frames " + range_; }
 
  private:
+  std::size_t source_index(std::size_t index) const {
+    if (index >= indices_.size()) {
+      throw InvalidArgument("frame " + std::to_string(index) + " of " + describe() + " is out of range: it has " +
+                            std::to_string(indices_.size()) + " frames");
+    }
+    return indices_[index];
+  }
   std::shared_ptr<const FrameSource> source_;
   std::vector<std::size_t> indices_;
   std::string range_;

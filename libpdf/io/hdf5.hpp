@@ -228,11 +228,11 @@ class LIBPDF_API Dataset : public Object {
   /// at @p offset (one entry per dimension, a multiple of the chunk shape), into @p out, and the mask of the
   /// filters skipped for it. Returns false (out empty) when the chunk is not allocated. Holds the HDF5 mutex
   /// only for the read itself; decompress outside it (libpdf/io/chunk_codec.hpp). @throws IoError.
+  bool read_raw_chunk(const std::vector<std::size_t>& offset, std::vector<std::uint8_t>& out,
+                      unsigned& filter_mask) const;
   /// Writes one chunk's bytes as stored (already through the dataset's filters, none skipped: mask 0) at the
   /// chunk starting at @p offset (H5Dwrite_chunk). @throws IoError naming the dataset.
   void write_raw_chunk(const std::vector<std::size_t>& offset, const std::uint8_t* bytes, std::size_t size);
-  bool read_raw_chunk(const std::vector<std::size_t>& offset, std::vector<std::uint8_t>& out,
-                      unsigned& filter_mask) const;
 
  private:
   friend class Group;

@@ -242,7 +242,7 @@ namespace {
 PairModel designed_glass(double T, const GlassModelOptions& o, double& r1_out) {
   PairModel m;
   // Number densities from mass densities: La65Co25Al10 6.0 g/cm³ (conventions §2: ρ₀ ≈ 0.0335 1/Å³);
-  // La50Ni35Al15 5.8 g/cm³ (illustrative: ρ₀ = 0.0372 1/Å³, so that ρ₀r1³ = 1.59 as for the glass; at 6.3 g/cm³,
+  // La50Ni35Al15 5.8 g/cm³ (illustrative: ρ₀ = 0.0371 1/Å³, so that ρ₀r1³ = 1.59 as for the glass; at 6.3 g/cm³,
   // ρ₀r1³ = 1.73, an empty core leaves more atoms to place than the inner flank of a first shell at 3.50 Å takes
   // without becoming the principal peak, at 2.8 Å).
   m.number_density = o.reference ? number_density_from_mass_density(5.8, Composition("La50Ni35Al15"))
